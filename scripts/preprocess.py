@@ -1,0 +1,38 @@
+"""Validate labelled CSV/JSONL/Rasa YAML splits and convert them to spaCy DocBins."""
+from pathlib import Path
+from typing import Optional
+
+import typer
+from wasabi import msg
+
+from distill_spacy.data import preprocess
+from distill_spacy.errors import DataError
+
+
+def main(
+    train: Path = typer.Argument(..., exists=True, dir_okay=False, help="Training data (.csv, .jsonl, .yml)"),
+    dev: Path = typer.Argument(..., exists=True, dir_okay=False, help="Development data"),
+    test: Optional[Path] = typer.Argument(None, exists=True, dir_okay=False, help="Test data"),
+    output_dir: Path = typer.Option(Path("corpus"), "--output-dir", "-o", help="Folder for <split>.spacy"),
+    lang: str = typer.Option("en", "--lang", help="Language code of the tokenizer"),
+    text_col: str = typer.Option("text", "--text-col", help="Column/field holding the text"),
+    label_col: str = typer.Option("label", "--label-col", help="Column/field holding the label"),
+):
+    """Validate labelled CSV/JSONL/Rasa YAML splits and convert them to spaCy DocBins."""
+    inputs = {"train": train, "dev": dev}
+    if test is not None:
+        inputs["test"] = test
+    try:
+        summary = preprocess(inputs, output_dir, lang=lang, text_col=text_col, label_col=label_col)
+    except DataError as e:
+        msg.fail("Invalid input, nothing written", str(e), exits=1)
+    for name, counts in summary.label_counts.items():
+        msg.text(f"{name}: " + ", ".join(f"{label} {n}" for label, n in sorted(counts.items())))
+    msg.good(
+        f"Wrote {', '.join(f'{n} {name}' for name, n in summary.counts.items())} docs "
+        f"with {len(summary.labels)} labels to {output_dir}"
+    )
+
+
+if __name__ == "__main__":
+    typer.run(main)

@@ -1,0 +1,38 @@
+"""Shared fixtures: a tiny random BERT written to disk, built from a config inside the test run."""
+from pathlib import Path
+
+import pytest
+
+TINY_WORDS = (
+    "the a it is was this that and but not very really great good love loved excellent perfect "
+    "bad awful terrible broke broken hate hated poor waste money product works worked fine "
+    "battery sound screen price quality would buy again never return returned , . ! ?"
+).split()
+
+
+def build_tiny_bert(path: Path) -> Path:
+    """Write a 2-layer, 32-wide random BERT and its WordPiece vocab to `path`."""
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    path.mkdir(parents=True, exist_ok=True)
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    letters = [chr(c) for c in range(ord("a"), ord("z") + 1)]
+    vocab = specials + TINY_WORDS + letters + [f"##{c}" for c in letters]
+    vocab_file = path / "vocab.txt"
+    vocab_file.write_text("\n".join(dict.fromkeys(vocab)) + "\n", encoding="utf8")
+    config = BertConfig(
+        vocab_size=len(dict.fromkeys(vocab)),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+    )
+    BertModel(config).save_pretrained(path)
+    BertTokenizerFast(vocab_file=str(vocab_file), do_lower_case=True).save_pretrained(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_bert(tmp_path_factory) -> Path:
+    return build_tiny_bert(tmp_path_factory.mktemp("tiny_bert"))
