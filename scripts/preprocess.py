@@ -1,4 +1,5 @@
 """Validate labelled CSV/JSONL/Rasa YAML splits and convert them to spaCy DocBins."""
+import sys
 from pathlib import Path
 from typing import Optional
 
@@ -25,7 +26,9 @@ def main(
     try:
         summary = preprocess(inputs, output_dir, lang=lang, text_col=text_col, label_col=label_col)
     except DataError as e:
-        msg.fail("Invalid input, nothing written", str(e), exits=1)
+        msg.fail("Invalid input, nothing written")
+        print(e, file=sys.stderr)
+        sys.exit(1)
     for name, counts in summary.label_counts.items():
         msg.text(f"{name}: " + ", ".join(f"{label} {n}" for label, n in sorted(counts.items())))
     msg.good(

@@ -1,0 +1,48 @@
+"""The real path: `spacy project run all` with the real MiniLM teacher on a slice of the embedded data."""
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).parent.parent
+SLICE = {"train": 200, "dev": 40, "test": 100}
+GENERATED = ("corpus", "training", "metrics", "packages", ".venv", ".git", "project.lock")
+
+
+def run_project(project: Path, *args: str) -> str:
+    cmd = [sys.executable, "-m", "spacy", "project", "run", "all", str(project), *args]
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
+    return result.stdout
+
+
+@pytest.mark.slow
+def test_workflow_all_with_real_teacher(tmp_path):
+    project = tmp_path / "project"
+    shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns(*GENERATED, "__pycache__"))
+    data = tmp_path / "data"
+    data.mkdir()
+    for split, n in SLICE.items():
+        df = pd.read_csv(ROOT / "assets" / "reviews" / f"{split}.csv", keep_default_na=False)
+        # balanced slice: n/2 per label
+        df.groupby("label").head(n // 2).rename(columns={"text": "review", "label": "stars"}).to_csv(
+            data / f"{split}.csv", index=False
+        )
+    args = [f"--vars.{split}={data / f'{split}.csv'}" for split in SLICE]
+    args += ["--vars.text_col=review", "--vars.label_col=stars", "--vars.teacher_epochs=6"]
+    out = run_project(project, *args)
+    assert "offline" in out  # the default teacher came from the PyPI package, not the hub
+    metrics = {name: json.loads((project / "metrics" / f"{name}.json").read_text()) for name in ("baseline", "teacher")}
+    for m in metrics.values():
+        assert m["n"] == SLICE["test"]
+        assert 0.0 <= m["accuracy"] <= 1.0
+        assert set(m["per_class"]) == {"positive", "negative"}
+    # The real teacher, after six short epochs on 200 reviews, beats chance clearly.
+    assert metrics["teacher"]["accuracy"] > 0.6
+    # A rerun with nothing changed skips every step.
+    again = run_project(project, *args)
+    assert again.count("Skipping") == 4
