@@ -345,3 +345,35 @@ def preprocess(
         write_atomic(path, data)
     summary.outputs = {name: str(Path(output_dir) / f"{name}.spacy") for name in splits}
     return summary
+
+
+TEXT_SUFFIXES = (".spacy", ".txt", ".csv", ".jsonl", ".json", ".ndjson", ".yml", ".yaml")
+
+
+def read_texts(path: PathLike, text_col: str = "text") -> List[str]:
+    """Read texts without labels, e.g. unlabelled in-domain texts or the texts of a DocBin.
+
+    path (PathLike): A .spacy DocBin, a .txt file (one text per line), or a .csv, .jsonl/.json or
+        Rasa NLU .yml/.yaml file as `read_records` reads them.
+    text_col (str): Column (CSV) or field (JSONL) that holds the text.
+    RETURNS (List[str]): The texts, in file order. Blank lines of a .txt file are skipped and
+        reported. Raises DataError on bad input or a file without texts.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in TEXT_SUFFIXES:
+        raise data_error(path, None, errors.E_UNKNOWN_TEXT_FORMAT, suffix=suffix)
+    if suffix == ".spacy":
+        from spacy.vocab import Vocab
+
+        texts = [doc.text for doc in DocBin().from_disk(path).get_docs(Vocab())]
+    elif suffix == ".txt":
+        lines = read_text_file(path).splitlines()
+        texts = [line.strip() for line in lines if line.strip()]
+        if len(texts) < len(lines):
+            msg.info(f"{path}: ignored {len(lines) - len(texts)} blank line(s)")
+    else:
+        return [r.text for r in read_records(path, text_col, label_col=None)]
+    if not texts:
+        raise data_error(path, None, errors.E_NO_ROWS)
+    return texts

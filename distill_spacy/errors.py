@@ -90,3 +90,161 @@ def data_error(path: Union[str, Path], line: Optional[int], message: tuple, **kw
     """Build a DataError from a (problem, fix) template."""
     problem, fix = message
     return DataError(path, line, problem.format(**kwargs), fix.format(**kwargs))
+
+
+# Augmentation (distill_spacy.augment). (problem, fix) pairs; ModelNotFound messages are whole strings.
+E_UNKNOWN_TEXT_FORMAT = (
+    "unknown file type {suffix!r} for texts",
+    "use .spacy, .txt (one text per line), .csv, .jsonl (or .json lines) or Rasa NLU .yml/.yaml",
+)
+E_POS_MODEL_NOT_FOUND = (
+    "The POS model {name!r} (var `pos_model`) is not installed.\n"
+    "  Fix: {install}; or set `pos_model` to \"\" to switch POS-guided replacement off "
+    "(sentences then come from spaCy's rule-based sentencizer)."
+)
+W_NO_POS_MODEL = (
+    "pos_model is empty: POS-guided replacement is off, and sentences come from the rule-based "
+    "sentencizer of spacy.blank({lang!r})"
+)
+W_NO_POS_TAGS = "the POS model {name!r} sets no POS tags: POS-guided replacement is off"
+W_POS_MODEL_LANG = (
+    "the POS model {name!r} is for language {model_lang!r}, but lang is {lang!r}; "
+    "its tags and tokens will not fit the texts well"
+)
+W_BUDGET_BELOW_SOURCES = (
+    "the budget ({budget}) does not exceed the {sources} source texts: no augmented texts drawn"
+)
+E_UNKNOWN_AUGMENTER = (
+    "no augmenter is registered as {name!r}; registered: {available}",
+    "check the spelling, or install the package that provides it (entry point group "
+    "`distill_spacy_augmenters`)",
+)
+E_BAD_AUGMENTER_SETTINGS = (
+    "the augmenter {name!r} does not accept the settings {settings} ({error})",
+    "pass only the arguments of its registered function",
+)
+E_NOT_AN_AUGMENTER = (
+    "the function registered as {name!r} returned a {type}, not a TokenAugmenter or SpanAugmenter",
+    "make the registered function return distill_spacy.augment.TokenAugmenter or SpanAugmenter",
+)
+E_BAD_PROBABILITY = (
+    "the augmenter {name!r} has p={p!r}, which is not a probability",
+    "give a value between 0 and 1 (0 switches the augmenter off)",
+)
+E_TOKEN_P_SUM = (
+    "the token augmenters' probabilities add up to {total:g} ({parts}); one uniform draw per token "
+    "picks at most one of them, so the sum cannot exceed 1",
+    "lower them so that they add up to 1 or less, e.g. --p-mask 0.1 --p-pos 0.1",
+)
+E_DUPLICATE_AUGMENTER = (
+    "two augmenters share the name {name!r}",
+    "switch one of them off, or give it another name",
+)
+E_BAD_AUGMENTER_SPEC = (
+    "cannot read the augmenter spec {spec!r}",
+    "write NAME or NAME:key=value,key=value, e.g. my_package.swap.v1:p=0.1; separate several "
+    "with spaces or ';'",
+)
+
+
+# The Rasa component (distill_spacy.rasa). Whole messages: Rasa shows them as they are.
+E_RASA_NO_SPACY_NLP = (
+    "{name} reads the spaCy Doc that SpacyNLP stores for each message, but no SpacyNLP comes "
+    "before it in the pipeline.\n  Fix: put `- name: SpacyNLP` with `model: <the packaged "
+    "student>` and `case_sensitive: true` before `- name: distill_spacy.rasa.{name}` in the "
+    "pipeline of config.yml."
+)
+E_RASA_NO_DOC = (
+    "{name} found no spaCy Doc (`text_spacy_doc`) on a message with text: SpacyNLP did not process "
+    "it.\n  Fix: list SpacyNLP before distill_spacy.rasa.{name} in the pipeline of config.yml."
+)
+E_RASA_NO_TEXTCAT = (
+    "the spaCy model {model!r} loaded by SpacyNLP has no text classifier (its pipes: {pipes}), so "
+    "it cannot predict intents.\n  Fix: set SpacyNLP's `model` to a pipeline with a textcat, e.g. "
+    "the student wheel made by `spacy project run package`."
+)
+E_RASA_MANY_TEXTCATS = (
+    "the spaCy model {model!r} has several text classifiers ({textcats}), and the config does not "
+    "say which one predicts the intents.\n  Fix: name it in the component's config, e.g. "
+    "`textcat: {first}`."
+)
+E_RASA_TEXTCAT_NOT_FOUND = (
+    "the spaCy model {model!r} has no text classifier named {name!r} (text classifiers: "
+    "{textcats}; pipes: {pipes}).\n  Fix: set the component's `textcat` to one of its text "
+    "classifiers, or leave it out to use the only one."
+)
+E_RASA_NO_LABELS = (
+    "the text classifier {name!r} of the spaCy model {model!r} has no labels.\n"
+    "  Fix: load a trained model (its labels are the intent names)."
+)
+E_RASA_BAD_RANKING_LENGTH = (
+    "{name}: `ranking_length` is {value!r}, not a whole number >= 0.\n"
+    "  Fix: give the number of intents to report in the ranking, or 0 for all of them."
+)
+W_RASA_LOWERCASE = (
+    "SpacyNLP (model {model!r}) lowercases every message before spaCy sees it: `case_sensitive` is "
+    "not set, and Rasa's default is false. A distill_spacy student learns from text as written, so "
+    "lowercased messages can cost accuracy. Set `case_sensitive: true` on SpacyNLP; set "
+    "`case_sensitive: false` explicitly if your model was trained on lowercased text."
+)
+
+# The student (distill_spacy/student.py)
+E_SOFT_CATS_EMPTY = (
+    "distill_textcat: the text {text!r} has no cats; the student learns from the teacher's class "
+    "probabilities in doc.cats.\n"
+    "  Fix: label the text with the teacher (the `label` step), or drop it from the training data."
+)
+E_SOFT_CATS_VALUE = (
+    "distill_textcat: cats[{label!r}] = {value!r} of the text {text!r} is not a probability "
+    "in [0, 1].\n"
+    "  Fix: store the teacher's softmax probabilities in doc.cats, not logits or log-probabilities."
+)
+E_SOFT_CATS_SUM = (
+    "distill_textcat: the cats of the text {text!r} sum to {total:.4f}, not 1: {cats}.\n"
+    "  Fix: store one probability per label, summing to 1 (the teacher's softmax output); "
+    "for a gold-only text, 1.0 for its label and 0.0 for the others."
+)
+E_SOFT_CATS_NO_MASS = (
+    "distill_textcat: none of the component's labels {labels} has a probability above 0 in the "
+    "cats {cats}.\n"
+    "  Fix: label the texts with a teacher trained on the same labels as the student."
+)
+E_GOLD_NOT_STRING = (
+    "distill_textcat: doc.user_data[{key!r}] of the text {text!r} is {value!r}, not a label name.\n"
+    "  Fix: store the gold label as a string with distill_spacy.student.set_gold_label(doc, label)."
+)
+E_GOLD_LABEL = (
+    "distill_textcat: the gold label {label!r} (doc.user_data[{key!r}]) of the text {text!r} is "
+    "not one of the component's labels {labels}.\n"
+    "  Fix: use the label names of the teacher's cats, or remove the gold label."
+)
+E_LOSS_KIND = (
+    "distill_textcat: unknown loss kind {kind!r}.\n"
+    "  Fix: set `kind` in [components.<name>.loss] to one of: {kinds}."
+)
+E_LOSS_TEMPERATURE = (
+    "distill_textcat: the loss temperature is {value!r}; it must be a number above 0.\n"
+    "  Fix: set `temperature` in [components.<name>.loss] to 1.0 (the teacher's probabilities "
+    "as they are) or higher to soften them (Hinton et al. use 1 to 20)."
+)
+E_LOSS_TEMPERATURE_KIND = (
+    "distill_textcat: temperature = {value!r} only applies to the loss kind 'kl', and the loss "
+    "kind is {kind!r}.\n"
+    "  Fix: set `temperature` to 1.0, or `kind` to 'kl', in [components.<name>.loss]."
+)
+E_LOSS_ALPHA = (
+    "distill_textcat: the gold-label weight alpha is {value!r}; it must lie in [0, 1].\n"
+    "  Fix: set `alpha` in [components.<name>.loss] to 0.0 (teacher only) up to 1.0 (gold only)."
+)
+E_STUDENT_NOT_SOFTMAX = (
+    "distill_textcat: the model {model!r} ends in the layer {layer!r}, not a softmax; the "
+    "distillation loss needs the probabilities of exclusive classes.\n"
+    "  Fix: use an exclusive textcat architecture (exclusive_classes = true, "
+    "no_output_layer = false)."
+)
+E_NOT_STOCK = (
+    "convert_to_stock: the setting {where} = {value!r} names a distill_spacy function, so the "
+    "converted pipeline would not load without distill_spacy.\n"
+    "  Fix: use a stock spaCy function there (the student's model must be a stock textcat "
+    "architecture)."
+)
