@@ -36,3 +36,23 @@ def build_tiny_bert(path: Path) -> Path:
 @pytest.fixture(scope="session")
 def tiny_bert(tmp_path_factory) -> Path:
     return build_tiny_bert(tmp_path_factory.mktemp("tiny_bert"))
+
+
+@pytest.fixture(scope="session")
+def tiny_teacher(tiny_bert, tmp_path_factory) -> Path:
+    """configs/teacher.cfg with the tiny BERT, initialised (not trained) for two labels, on disk."""
+    import spacy
+    from spacy.training import Example
+    from spacy.util import load_config, load_model_from_config
+
+    config = load_config(Path(__file__).parent.parent / "configs" / "teacher.cfg")
+    config["components"]["transformer"]["model"]["name"] = str(tiny_bert)
+    nlp = load_model_from_config(config, auto_fill=True)
+    examples = [
+        Example.from_dict(nlp.make_doc(text), {"cats": {"positive": pos, "negative": 1.0 - pos}})
+        for text, pos in [("great product", 1.0), ("awful product", 0.0)]
+    ]
+    nlp.initialize(lambda: examples)
+    path = tmp_path_factory.mktemp("tiny_teacher")
+    nlp.to_disk(path)
+    return path

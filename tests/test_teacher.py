@@ -3,13 +3,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy
 import pytest
 import spacy
 
 from distill_spacy import teacher
 from distill_spacy.data import preprocess
 from distill_spacy.errors import ModelNotFound
-from distill_spacy.teacher import resolve_teacher_name
+from distill_spacy.teacher import LabelCache, label_texts, resolve_teacher_name, teacher_fingerprint
 
 ROOT = Path(__file__).parent.parent
 POSITIVE = ["great product", "love it", "excellent sound", "works perfect", "good price", "would buy again"]
@@ -96,3 +97,54 @@ def test_teacher_config_trains_end_to_end(tiny_bert, tmp_path):
     assert sum(doc.cats.values()) == pytest.approx(1.0, abs=1e-5)
     nlp2 = spacy.load(model_dir)
     assert nlp2("great sound, would buy again").cats == pytest.approx(doc.cats, abs=1e-6)
+
+
+TEXTS = ["great sound", "awful battery", "would buy again", "broke fast", "love it", "poor quality", "great sound"]
+
+
+def test_label_texts_are_log_probabilities(tiny_teacher, tmp_path):
+    nlp = spacy.load(tiny_teacher)
+    labels = nlp.get_pipe("textcat").labels
+    cache = LabelCache(tmp_path / "cache.sqlite", teacher_fingerprint(tiny_teacher), labels)
+    logprobs = label_texts(nlp, TEXTS, cache, batch_size=2, progress=False)
+    assert logprobs.shape == (len(TEXTS), 2)
+    assert numpy.exp(logprobs).sum(axis=1) == pytest.approx(numpy.ones(len(TEXTS)), abs=1e-5)
+    for text, row in zip(TEXTS, logprobs):
+        cats = nlp(text).cats
+        assert numpy.exp(row) == pytest.approx([cats[label] for label in labels], abs=1e-5)
+    assert len(cache) == len(set(TEXTS))  # the repeated text is labelled once
+
+
+def test_label_cache_resumes_after_interruption(tiny_teacher, tmp_path, monkeypatch):
+    nlp = spacy.load(tiny_teacher)
+    labels = nlp.get_pipe("textcat").labels
+    fingerprint = teacher_fingerprint(tiny_teacher)
+    expected = label_texts(nlp, TEXTS, LabelCache(tmp_path / "full.sqlite", fingerprint, labels), progress=False)
+
+    calls = []
+    real = teacher.teacher_logprobs
+
+    def interrupted(nlp, texts, labels):
+        calls.append(list(texts))
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(nlp, texts, labels)
+
+    monkeypatch.setattr(teacher, "teacher_logprobs", interrupted)
+    path = tmp_path / "cache.sqlite"
+    with pytest.raises(KeyboardInterrupt):
+        label_texts(nlp, TEXTS, LabelCache(path, fingerprint, labels), batch_size=2, progress=False)
+    assert len(LabelCache(path, fingerprint, labels)) == 4  # two finished batches, nothing of the third
+    calls.clear()
+    monkeypatch.setattr(teacher, "teacher_logprobs", real)
+    resumed = label_texts(nlp, TEXTS, LabelCache(path, fingerprint, labels), batch_size=2, progress=False)
+    assert resumed == pytest.approx(expected, abs=1e-6)
+    # A changed teacher does not see the old entries.
+    assert len(LabelCache(path, "another-teacher", labels)) == 0
+
+
+def test_fingerprint_changes_with_the_teacher(tiny_teacher, tmp_path):
+    copy = shutil.copytree(tiny_teacher, tmp_path / "copy")
+    assert teacher_fingerprint(copy) == teacher_fingerprint(tiny_teacher)
+    (copy / "meta.json").write_text((copy / "meta.json").read_text() + " ", encoding="utf8")
+    assert teacher_fingerprint(copy) != teacher_fingerprint(tiny_teacher)

@@ -1,0 +1,402 @@
+"""The student: a single-label textcat that learns from a teacher's class probabilities.
+
+spaCy's stock `textcat` accepts only 0/1 values in `doc.cats` (error E851). The `distill_textcat`
+factory builds a `DistillTextCategorizer`: the stock `TextCategorizer` with two overrides, the
+validation of `doc.cats` (probabilities that sum to 1) and the loss (`DistillationLoss.v1`).
+Its weights are those of a stock textcat, so `convert_to_stock` turns a trained student into a
+pipeline that loads with spaCy alone.
+
+Where the labels travel (reference docs, e.g. in `corpus/transfer.spacy`):
+- `doc.cats`: the teacher's class probabilities, one float per label, summing to 1.
+- `doc.user_data["distill_spacy.gold"]` (`GOLD_KEY`): the gold label (a label name) for the
+  original training texts; absent for augmented or unlabelled texts. It survives `DocBin`
+  serialisation when the DocBin is created with `store_user_data=True`.
+"""
+import numbers
+from pathlib import Path
+from typing import Callable, Iterable, List, Optional, Tuple, Union
+
+import numpy
+import spacy
+from catalogue import RegistryError
+from spacy import util
+from spacy.language import Language
+from spacy.pipeline.textcat import DEFAULT_SINGLE_TEXTCAT_MODEL, TextCategorizer, textcat_score
+from spacy.tokens import Doc
+from spacy.training import Example, validate_examples
+from spacy.vocab import Vocab
+from thinc.api import Config, Model, get_array_module
+from thinc.types import Floats2d
+
+from . import errors
+
+FACTORY = "distill_textcat"
+LOSS_NAME = "distill_spacy.DistillationLoss.v1"
+GOLD_KEY = "distill_spacy.gold"
+LOSS_KINDS = ("kl", "mse_probs", "mse_logprobs")
+# Teacher probabilities are often written rounded (JSONL, 4 decimals); with many labels the
+# rounding alone moves the sum by up to ~0.005. Rows are renormalised after the check.
+SUM_TOLERANCE = 0.01
+# The student's probabilities are floored before log and division: 1e-30 keeps log q and 1/q
+# finite in float32, and is only reached when a logit trails the top one by more than 69.
+STUDENT_FLOOR = 1e-30
+# "mse_logprobs" needs the log of the teacher's probabilities: a zero (a one-hot gold-only
+# example) becomes the target log(1e-8) = -18.4 rather than minus infinity.
+TEACHER_FLOOR = 1e-8
+
+# (scores, teacher, gold, has_gold) -> (loss, d_scores); see `distillation_loss`.
+LossFn = Callable[[Floats2d, Floats2d, Floats2d, Floats2d], Tuple[float, Floats2d]]
+
+
+def set_gold_label(doc: Doc, label: str) -> None:
+    """Record the gold label of an original training text on its reference doc.
+
+    doc (Doc): The reference doc, whose `cats` hold the teacher's probabilities.
+    label (str): The gold label name.
+    """
+    doc.user_data[GOLD_KEY] = label
+
+
+def get_gold_label(doc: Doc) -> Optional[str]:
+    """RETURNS (Optional[str]): The gold label stored by `set_gold_label`, or None."""
+    return doc.user_data.get(GOLD_KEY)
+
+
+def validate_loss_settings(kind: str, temperature: float, alpha: float) -> None:
+    """Raise ValueError naming the bad setting and the fix."""
+    if kind not in LOSS_KINDS:
+        raise ValueError(errors.E_LOSS_KIND.format(kind=kind, kinds=", ".join(LOSS_KINDS)))
+    if not (numpy.isfinite(temperature) and temperature > 0):
+        raise ValueError(errors.E_LOSS_TEMPERATURE.format(value=temperature))
+    if temperature != 1.0 and kind != "kl":
+        raise ValueError(errors.E_LOSS_TEMPERATURE_KIND.format(value=temperature, kind=kind))
+    if not (0.0 <= alpha <= 1.0):
+        raise ValueError(errors.E_LOSS_ALPHA.format(value=alpha))
+
+
+def _log_softmax(x: Floats2d) -> Floats2d:
+    xp = get_array_module(x)
+    x = x - x.max(axis=1, keepdims=True)
+    return x - xp.log(xp.exp(x).sum(axis=1, keepdims=True))
+
+
+def distillation_loss(
+    scores: Floats2d,
+    teacher: Floats2d,
+    gold: Optional[Floats2d] = None,
+    has_gold: Optional[Floats2d] = None,
+    *,
+    kind: str = "kl",
+    temperature: float = 1.0,
+    alpha: float = 0.0,
+) -> Tuple[float, Floats2d]:
+    """The distillation loss of a batch and its gradient w.r.t. the student's probabilities.
+
+    With q the student's probabilities (`scores`, softmax outputs) floored at STUDENT_FLOOR,
+    s = log q, and p the teacher's probabilities, the soft term of one example is:
+    - "kl": T^2 * KL(p_T || q_T), with p_T = p^(1/T) renormalised and q_T = softmax(s / T).
+      The student's logits are unknown, but s equals them up to a per-example constant that
+      the softmax cancels, so q_T is the student's distribution at temperature T. The T^2
+      factor (Hinton et al. 2015) keeps the gradient w.r.t. the logits, T * (q_T - p_T), on
+      the scale of the hard term's as T changes.
+    - "mse_probs": 0.5 * sum_c (q_c - p_c)^2. Its gradient, q - p, is what spaCy's stock
+      textcat backpropagates for one-hot targets.
+    - "mse_logprobs": 0.5 * sum_c (s_c - mean(s) - t_c + mean(t))^2, with t = log p (p floored
+      at TEACHER_FLOOR): log-probabilities centred per example, i.e. the squared error between
+      the logits of student and teacher without the per-example shift that no probability
+      reveals (Tang et al. 2019 use MSE on logits).
+    The temperature applies to "kl" only. For examples with a gold label (`has_gold` = 1) the
+    loss is (1 - alpha) * soft + alpha * hard, with hard = -log q_gold (cross-entropy at T = 1);
+    other examples get the soft term alone. The batch loss is the sum over examples, as the
+    gradient spaCy's textcat backpropagates is, so learning rates carry over.
+
+    scores (Floats2d): The student's probabilities, shape (n_examples, n_labels).
+    teacher (Floats2d): The teacher's probabilities, rows summing to 1.
+    gold (Optional[Floats2d]): One-hot gold labels (rows of zeros where there is none).
+    has_gold (Optional[Floats2d]): Shape (n_examples, 1): 1.0 where the example has a gold label.
+    kind (str): "kl", "mse_probs" or "mse_logprobs".
+    temperature (float): T > 0; 1.0 leaves the probabilities as they are.
+    alpha (float): The weight of the gold label, in [0, 1].
+    RETURNS (Tuple[float, Floats2d]): The loss and d_loss/d_scores.
+    """
+    validate_loss_settings(kind, temperature, alpha)
+    xp = get_array_module(scores)
+    q = xp.maximum(scores, STUDENT_FLOOR)
+    s = xp.log(q)
+    if kind == "kl":
+        T = temperature
+        # p^(1/T) keeps the zeros of a one-hot target at zero, where flooring would not.
+        p_T = teacher ** (1.0 / T)
+        p_T = p_T / p_T.sum(axis=1, keepdims=True)
+        log_q_T = _log_softmax(s / T)
+        soft = T * T * (p_T * (xp.log(xp.maximum(p_T, STUDENT_FLOOR)) - log_q_T)).sum(axis=1)
+        # d/ds = T * (q_T - p_T), and ds/dq = 1/q.
+        d_soft = T * (xp.exp(log_q_T) - p_T) / q
+    elif kind == "mse_probs":
+        diff = scores - teacher
+        soft = 0.5 * (diff**2).sum(axis=1)
+        d_soft = diff
+    else:  # mse_logprobs
+        t = xp.log(xp.maximum(teacher, TEACHER_FLOOR))
+        c = (s - s.mean(axis=1, keepdims=True)) - (t - t.mean(axis=1, keepdims=True))
+        soft = 0.5 * (c**2).sum(axis=1)
+        # d/ds_j = c_j - mean(c), and mean(c) = 0.
+        d_soft = c / q
+    if gold is None or has_gold is None or alpha == 0.0:
+        return float(soft.sum()), d_soft
+    hard = -(gold * s).sum(axis=1)
+    d_hard = -gold / q
+    w_hard = alpha * has_gold
+    w_soft = 1.0 - w_hard
+    loss = (w_soft[:, 0] * soft + w_hard[:, 0] * hard).sum()
+    return float(loss), w_soft * d_soft + w_hard * d_hard
+
+
+@spacy.registry.misc(LOSS_NAME)
+def configure_distillation_loss(
+    kind: str = "kl", temperature: float = 1.0, alpha: float = 0.0
+) -> LossFn:
+    """Registered as "distill_spacy.DistillationLoss.v1": `distillation_loss` with its settings.
+
+    kind (str): "kl" (soft cross-entropy), "mse_probs" or "mse_logprobs".
+    temperature (float): T > 0 for "kl"; must be 1.0 for the others.
+    alpha (float): The weight of the gold label for texts that have one, in [0, 1].
+    RETURNS (LossFn): (scores, teacher, gold, has_gold) -> (loss, d_scores).
+    """
+    validate_loss_settings(kind, temperature, alpha)
+
+    def loss(
+        scores: Floats2d, teacher: Floats2d, gold: Floats2d, has_gold: Floats2d
+    ) -> Tuple[float, Floats2d]:
+        return distillation_loss(
+            scores, teacher, gold, has_gold, kind=kind, temperature=temperature, alpha=alpha
+        )
+
+    return loss
+
+
+def _output_layer_takes_logit_gradient(model: Model) -> bool:
+    """Whether the model's final layer wants the gradient w.r.t. its logits.
+
+    Both of spaCy's exclusive output layers output probabilities, but they backpropagate
+    differently: `softmax_activation` (the bag-of-words textcat) multiplies by the softmax's
+    Jacobian, so it wants d_loss/d_probabilities; thinc's `Softmax` layer (CNN, ensemble,
+    attention textcats) passes its input gradient on unchanged, the softmax + cross-entropy
+    shortcut, so it wants d_loss/d_logits.
+    """
+    layer = model
+    while layer.layers:  # chain, with_cpu and resizable keep their output layer last
+        layer = layer.layers[-1]
+    if layer.name == "softmax":
+        return True
+    if layer.name == "softmax_activation":
+        return False
+    raise ValueError(errors.E_STUDENT_NOT_SOFTMAX.format(layer=layer.name, model=model.name))
+
+
+class DistillTextCategorizer(TextCategorizer):
+    """A single-label textcat trained on soft labels: a teacher's probabilities in `doc.cats`.
+
+    It differs from spaCy's `TextCategorizer` only in what `doc.cats` of the reference docs may
+    hold (probabilities summing to 1, not only 0/1) and in the loss. A gold label for the
+    original training texts travels in `doc.user_data[GOLD_KEY]` (see `set_gold_label`).
+    """
+
+    def __init__(
+        self,
+        vocab: Vocab,
+        model: Model[List[Doc], Floats2d],
+        name: str = FACTORY,
+        *,
+        threshold: float,
+        scorer: Optional[Callable] = textcat_score,
+        loss: Optional[LossFn] = None,
+    ) -> None:
+        """Initialize the student.
+
+        vocab (Vocab): The shared vocabulary.
+        model (Model[List[Doc], Floats2d]): An exclusive textcat model (ending in a softmax).
+        name (str): The component instance name.
+        threshold (float): Unused, as in the stock single-label textcat.
+        scorer (Optional[Callable]): The scoring method, the stock textcat's by default.
+        loss (Optional[LossFn]): The loss; `configure_distillation_loss()` (KL, T = 1, alpha = 0)
+            by default.
+        """
+        super().__init__(vocab, model, name, threshold=threshold, scorer=scorer)
+        self.loss = loss if loss is not None else configure_distillation_loss()
+
+    def _validate_categories(self, examples: Iterable[Example]) -> None:
+        """Check that every reference doc's cats hold probabilities summing to 1.
+
+        Replaces the stock check (E851: only 0 or 1), which rejects soft labels.
+        """
+        for eg in examples:
+            cats = eg.reference.cats
+            text = eg.reference.text[:80]
+            if not cats:
+                raise ValueError(errors.E_SOFT_CATS_EMPTY.format(text=text))
+            for label, value in cats.items():
+                if not (isinstance(value, numbers.Real) and 0.0 <= value <= 1.0):
+                    raise ValueError(
+                        errors.E_SOFT_CATS_VALUE.format(label=label, value=value, text=text)
+                    )
+            total = sum(cats.values())
+            if abs(total - 1.0) > SUM_TOLERANCE:
+                raise ValueError(errors.E_SOFT_CATS_SUM.format(total=total, cats=cats, text=text))
+            gold = get_gold_label(eg.reference)
+            if gold is not None and not isinstance(gold, str):
+                message = errors.E_GOLD_NOT_STRING.format(value=gold, key=GOLD_KEY, text=text)
+                raise ValueError(message)
+
+    def _examples_to_targets(
+        self, examples: Iterable[Example]
+    ) -> Tuple[Floats2d, Floats2d, Floats2d]:
+        """The teacher's probabilities (renormalised over our labels), one-hot gold labels and
+        the gold mask, as arrays of shape (n, n_labels), (n, n_labels) and (n, 1)."""
+        examples = list(examples)
+        labels = self.labels
+        teacher = numpy.zeros((len(examples), len(labels)), dtype="f")
+        gold = numpy.zeros((len(examples), len(labels)), dtype="f")
+        has_gold = numpy.zeros((len(examples), 1), dtype="f")
+        for i, eg in enumerate(examples):
+            cats = eg.reference.cats
+            # A label missing from cats has probability 0, as in the stock exclusive textcat.
+            teacher[i] = [cats.get(label, 0.0) for label in labels]
+            total = teacher[i].sum()
+            if total <= 0.0:
+                raise ValueError(errors.E_SOFT_CATS_NO_MASS.format(labels=labels, cats=cats))
+            teacher[i] /= total
+            gold_label = get_gold_label(eg.reference)
+            if gold_label is not None:
+                if gold_label not in labels:
+                    text = eg.reference.text[:80]
+                    raise ValueError(
+                        errors.E_GOLD_LABEL.format(
+                            label=gold_label, key=GOLD_KEY, text=text, labels=list(labels)
+                        )
+                    )
+                gold[i, labels.index(gold_label)] = 1.0
+                has_gold[i, 0] = 1.0
+        ops = self.model.ops
+        return ops.asarray(teacher), ops.asarray(gold), ops.asarray(has_gold)
+
+    def get_loss(self, examples: Iterable[Example], scores: Floats2d) -> Tuple[float, Floats2d]:
+        """Find the distillation loss of the batch and the gradient to backpropagate.
+
+        examples (Iterable[Example]): The batch; reference cats hold the teacher's probabilities.
+        scores (Floats2d): The model's predictions (probabilities).
+        RETURNS (Tuple[float, Floats2d]): The loss and the gradient, in the form the model's
+            output layer takes: d_loss/d_scores for the bag-of-words textcat, d_loss/d_logits
+            for models ending in thinc's `Softmax` layer (see
+            `_output_layer_takes_logit_gradient`). The loss is summed over the batch.
+        """
+        validate_examples(examples, "DistillTextCategorizer.get_loss")
+        self._validate_categories(examples)
+        teacher, gold, has_gold = self._examples_to_targets(examples)
+        loss, d_scores = self.loss(scores, teacher, gold, has_gold)
+        if _output_layer_takes_logit_gradient(self.model):
+            d_scores = self.model.ops.backprop_softmax(scores, d_scores)
+        return loss, d_scores
+
+
+@Language.factory(
+    FACTORY,
+    assigns=["doc.cats"],
+    default_config={
+        "threshold": 0.0,
+        "model": DEFAULT_SINGLE_TEXTCAT_MODEL,
+        "scorer": {"@scorers": "spacy.textcat_scorer.v2"},
+        "loss": {"@misc": LOSS_NAME, "kind": "kl", "temperature": 1.0, "alpha": 0.0},
+    },
+    # As the stock textcat's: the student is scored on the dev set's gold labels.
+    default_score_weights={
+        "cats_score": 1.0,
+        "cats_score_desc": None,
+        "cats_micro_p": None,
+        "cats_micro_r": None,
+        "cats_micro_f": None,
+        "cats_macro_p": None,
+        "cats_macro_r": None,
+        "cats_macro_f": None,
+        "cats_macro_auc": None,
+        "cats_f_per_type": None,
+    },
+)
+def make_distill_textcat(
+    nlp: Language,
+    name: str,
+    model: Model[List[Doc], Floats2d],
+    threshold: float,
+    scorer: Optional[Callable],
+    loss: LossFn,
+) -> DistillTextCategorizer:
+    """Create a `DistillTextCategorizer` (factory "distill_textcat").
+
+    model (Model[List[Doc], Floats2d]): An exclusive textcat model, e.g. spacy.TextCatBOW.v3
+        with exclusive_classes = true.
+    threshold (float): Unused, as in the stock single-label textcat.
+    scorer (Optional[Callable]): The scoring method.
+    loss (LossFn): The loss, e.g. from "distill_spacy.DistillationLoss.v1".
+    RETURNS (DistillTextCategorizer): The component.
+    """
+    return DistillTextCategorizer(
+        nlp.vocab, model, name, threshold=threshold, scorer=scorer, loss=loss
+    )
+
+
+def stock_config(config: Config) -> Config:
+    """A copy of a pipeline config with every `distill_textcat` component turned into a stock
+    `textcat`: the factory renamed and the settings the stock factory does not take (`loss`)
+    dropped. Raises ValueError if the runtime sections still name a distill_spacy function.
+
+    config (Config): The trained student's config (`nlp.config`).
+    RETURNS (Config): The config of an equivalent pipeline that needs spaCy alone.
+    """
+    config = config.copy()
+    stock_keys = {"factory", "model", "threshold", "scorer"}
+    for component in config.get("components", {}).values():
+        if component.get("factory") == FACTORY:
+            component["factory"] = "textcat"
+            for key in set(component) - stock_keys:
+                del component[key]
+    _check_no_distill_references(config)
+    return config
+
+
+def _check_no_distill_references(config: Config) -> None:
+    # The sections spacy.load resolves, as in spacy/cli/package.py's requirement search;
+    # [training] and [initialize] are not needed at runtime.
+    refs: List[Tuple[str, str, str]] = []
+    for section in ("nlp", "components"):
+        for path, value in util.walk_dict(config[section]):
+            if path[-1].startswith("@"):
+                refs.append((".".join([section, *path]), path[-1][1:], value))
+    for name, component in config.get("components", {}).items():
+        if "factory" in component:
+            refs.append((f"components.{name}.factory", "factories", component["factory"]))
+    for where, registry_name, func_name in refs:
+        try:
+            module = util.registry.find(registry_name, func_name).get("module") or ""
+        except RegistryError:  # an unknown name fails at load time anyway, with spaCy's message
+            continue
+        if module.split(".")[0] == "distill_spacy":
+            raise ValueError(errors.E_NOT_STOCK.format(where=where, value=func_name))
+
+
+def convert_to_stock(model: Union[str, Path, Language], output_dir: Union[str, Path]) -> Path:
+    """Save a trained student as a pipeline whose config names the stock `textcat` factory.
+
+    The weights are written unchanged (the student's model is a stock textcat model), so the
+    saved pipeline predicts the same cats and loads with `spacy.load` without distill_spacy.
+    A pipeline without a student component is saved as it is.
+
+    model (Union[str, Path, Language]): The trained pipeline or its folder (model-best).
+    output_dir (Union[str, Path]): Where to write the converted pipeline.
+    RETURNS (Path): output_dir.
+    """
+    nlp = model if isinstance(model, Language) else spacy.load(model)
+    config = stock_config(nlp.config)
+    output_dir = Path(output_dir)
+    nlp.to_disk(output_dir, exclude=["config.cfg"])
+    config.to_disk(output_dir / "config.cfg")
+    return output_dir
