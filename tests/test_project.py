@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import spacy
 
 ROOT = Path(__file__).parent.parent
 SLICE = {"train": 200, "dev": 40, "test": 100}
@@ -34,15 +35,47 @@ def test_workflow_all_with_real_teacher(tmp_path):
         )
     args = [f"--vars.{split}={data / f'{split}.csv'}" for split in SLICE]
     args += ["--vars.text_col=review", "--vars.label_col=stars", "--vars.teacher_epochs=6"]
+    args += ["--vars.n_iter=10", "--vars.student_epochs=3"]
     out = run_project(project, *args)
     assert "offline" in out  # the default teacher came from the PyPI package, not the hub
-    metrics = {name: json.loads((project / "metrics" / f"{name}.json").read_text()) for name in ("baseline", "teacher")}
+    metrics = {
+        name: json.loads((project / "metrics" / f"{name}.json").read_text())
+        for name in ("baseline", "teacher", "student")
+    }
     for m in metrics.values():
         assert m["n"] == SLICE["test"]
         assert 0.0 <= m["accuracy"] <= 1.0
         assert set(m["per_class"]) == {"positive", "negative"}
     # The real teacher, after six short epochs on 200 reviews, beats chance clearly.
     assert metrics["teacher"]["accuracy"] > 0.6
-    # A rerun with nothing changed skips every step.
+    # A rerun with nothing changed skips every step but package (its wheel is not cached).
     again = run_project(project, *args)
-    assert again.count("Skipping") == 4
+    assert again.count("Skipping") == 7
+    check_wheel_in_spacy_only_venv(project, tmp_path / "venv")
+
+
+def check_wheel_in_spacy_only_venv(project: Path, venv: Path):
+    """The packaged student installs with its requirements alone and predicts what it was trained to."""
+    wheels = list((project / "packages").glob("*/dist/*.whl"))
+    assert len(wheels) == 1, wheels
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    subprocess.run([str(python), "-m", "pip", "install", "-q", str(wheels[0])], check=True)
+    texts = ["Not bad at all, would buy again.", "It broke after a week.", "meh"]
+    code = (
+        "import json, sys, spacy\n"
+        "import importlib.util as u\n"
+        "assert u.find_spec('torch') is None and u.find_spec('transformers') is None\n"
+        "assert u.find_spec('distill_spacy') is None\n"
+        "nlp = spacy.load('en_reviews_student')\n"
+        "print(json.dumps([doc.cats for doc in nlp.pipe(json.loads(sys.argv[1]))]))\n"
+    )
+    # Run outside the checkout, so that distill_spacy cannot be imported from the current folder.
+    out = subprocess.run(
+        [str(python), "-c", code, json.dumps(texts)], capture_output=True, text=True, cwd=venv
+    )
+    assert out.returncode == 0, out.stderr
+    packaged = json.loads(out.stdout)
+    trained = spacy.load(project / "training" / "student" / "model-best")
+    for text, cats in zip(texts, packaged):
+        assert cats == pytest.approx(trained(text).cats, abs=1e-5)

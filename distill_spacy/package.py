@@ -1,0 +1,91 @@
+"""Turn the trained student into a pipeline that needs spaCy alone, with a model card in meta.json."""
+import json
+import shutil
+from pathlib import Path
+from typing import Dict, Optional, Union
+
+import srsly
+
+from .student import convert_to_stock
+
+PathLike = Union[str, Path]
+# The packaged student loads with any spaCy 3.8.x, not only the patch release that trained it.
+SPACY_VERSION_RANGE = ">=3.8.0,<3.9.0"
+
+
+def _read_json(path: Path) -> Optional[Dict]:
+    return json.loads(path.read_text(encoding="utf8")) if path.exists() else None
+
+
+def model_card(
+    metrics_dir: PathLike,
+    transfer_summary: Optional[PathLike],
+    teacher_model: str,
+    dataset: str,
+) -> Dict:
+    """What the student is, where it came from and how it scores: the `distill_spacy` meta entry.
+
+    metrics_dir (PathLike): Folder with `<model>.json` from `evaluate` (baseline, teacher, student).
+    transfer_summary (Optional[PathLike]): `corpus/transfer.summary.json` from `augment`.
+    teacher_model (str): The teacher's name (the `teacher_model` var).
+    dataset (str): The training data the teacher and baseline saw.
+    RETURNS (Dict): The card.
+    """
+    card: Dict = {"teacher_model": teacher_model, "dataset": dataset, "models": {}}
+    for name in ("baseline", "teacher", "student"):
+        scores = _read_json(Path(metrics_dir) / f"{name}.json")
+        if scores is None:
+            continue
+        entry = {"test_accuracy": scores["accuracy"], "test_macro_f1": scores["macro_f1"], "test_n": scores["n"]}
+        if "speed" in scores:
+            entry["latency_ms_p50"] = scores["speed"]["latency_ms_p50"]
+            entry["pipe_docs_per_s"] = scores["speed"]["pipe_docs_per_s"]
+        if "size_bytes" in scores:
+            entry["size_bytes"] = scores["size_bytes"]
+        card["models"][name] = entry
+    if transfer_summary is not None and Path(transfer_summary).exists():
+        card["augmentation"] = _read_json(Path(transfer_summary))
+    return card
+
+
+def prepare_package(
+    student_dir: PathLike,
+    output_dir: PathLike,
+    name: str,
+    version: str,
+    card: Dict,
+) -> Path:
+    """Write the student as a stock-spaCy pipeline with meta.json ready for `spacy package`.
+
+    student_dir (PathLike): The trained student (training/student/model-best).
+    output_dir (PathLike): Where to write the converted pipeline (replaced if it exists).
+    name (str): Package name without the language prefix (`spacy package` adds `<lang>_`).
+    version (str): Package version.
+    card (Dict): The model card, from `model_card`.
+    RETURNS (Path): output_dir.
+    """
+    output_dir = Path(output_dir)
+    output_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = output_dir.with_name(output_dir.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    convert_to_stock(student_dir, tmp)
+    meta = srsly.read_json(tmp / "meta.json")
+    student = card.get("models", {}).get("student", {})
+    teacher = card.get("models", {}).get("teacher", {})
+    meta.update(
+        {
+            "name": name,
+            "version": version,
+            "spacy_version": SPACY_VERSION_RANGE,
+            "description": (
+                f"A spaCy text classifier distilled from the teacher {card.get('teacher_model')} "
+                f"with distill_spacy. Test accuracy {student.get('test_accuracy', float('nan')):.3f} "
+                f"(teacher {teacher.get('test_accuracy', float('nan')):.3f})."
+            ),
+            "distill_spacy": card,
+        }
+    )
+    srsly.write_json(tmp / "meta.json", meta)
+    shutil.rmtree(output_dir, ignore_errors=True)
+    tmp.rename(output_dir)
+    return output_dir
