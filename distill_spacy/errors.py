@@ -248,3 +248,25 @@ E_NOT_STOCK = (
     "  Fix: use a stock spaCy function there (the student's model must be a stock textcat "
     "architecture)."
 )
+
+# Static vectors from the teacher's embeddings (distill_spacy/vectors.py)
+E_VECTORS_EMBEDDINGS = (
+    "init_vectors: the teacher's word embedding matrix has shape {shape}, but its tokenizer has "
+    "{n_pieces} wordpieces; each wordpiece needs a row.\n"
+    "  Fix: pass the tokenizer and the model of the same Hugging Face checkpoint."
+)
+E_VECTORS_SOURCE = (
+    "init_vectors: unknown vectors source {source!r}.\n"
+    "  Fix: use one of: {sources} (input: the teacher's wordpiece input embeddings; output: its "
+    "last layer on each word alone)."
+)
+E_VECTORS_NO_TRANSFORMER = (
+    "init_vectors: the spaCy pipeline {path} has no transformer component (its pipes: {pipes}), "
+    "so there are no teacher embeddings to read.\n"
+    "  Fix: pass the trained teacher pipeline (e.g. training/teacher/model-best) or a Hugging Face "
+    "model name or folder."
+)
+E_WARMUP_EXAMPLES = (
+    "distill_textcat: warmup_examples is {value}, but must be 0 or more.\n"
+    "  Fix: set [components.textcat] warmup_examples to a count of training examples, e.g. 1000."
+)

@@ -14,7 +14,7 @@ Where the labels travel (reference docs, e.g. in `corpus/transfer.spacy`):
 """
 import numbers
 from pathlib import Path
-from typing import Callable, Iterable, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
 
 import numpy
 import spacy
@@ -211,6 +211,7 @@ class DistillTextCategorizer(TextCategorizer):
         threshold: float,
         scorer: Optional[Callable] = textcat_score,
         loss: Optional[LossFn] = None,
+        warmup_examples: int = 0,
     ) -> None:
         """Initialize the student.
 
@@ -221,9 +222,32 @@ class DistillTextCategorizer(TextCategorizer):
         scorer (Optional[Callable]): The scoring method, the stock textcat's by default.
         loss (Optional[LossFn]): The loss; `configure_distillation_loss()` (KL, T = 1, alpha = 0)
             by default.
+        warmup_examples (int): While training, the dev score (`cats_score`) is reported as 0.0
+            until the component has been updated on this many examples, so that early stopping
+            cannot select a (nearly) untrained checkpoint: spaCy scores dev after the first update
+            and keeps the earliest of equal or better scores.
         """
         super().__init__(vocab, model, name, threshold=threshold, scorer=scorer)
         self.loss = loss if loss is not None else configure_distillation_loss()
+        if warmup_examples < 0:
+            raise ValueError(errors.E_WARMUP_EXAMPLES.format(value=warmup_examples))
+        self.warmup_examples = warmup_examples
+        # Examples seen by `update` in this process; None until training starts, so that a
+        # loaded pipeline is scored as it is.
+        self.examples_seen: Optional[int] = None
+
+    def update(self, examples: Iterable[Example], **kwargs) -> Dict[str, float]:
+        """Update the model (see TextCategorizer.update), counting the examples for the warm-up."""
+        examples = list(examples)
+        self.examples_seen = (self.examples_seen or 0) + len(examples)
+        return super().update(examples, **kwargs)
+
+    def score(self, examples: Iterable[Example], **kwargs) -> Dict[str, Any]:
+        """Score a batch (see TextCategorizer.score); `cats_score` is 0.0 during the warm-up."""
+        scores = super().score(examples, **kwargs)
+        if self.examples_seen is not None and self.examples_seen < self.warmup_examples:
+            scores["cats_score"] = 0.0
+        return scores
 
     def _validate_categories(self, examples: Iterable[Example]) -> None:
         """Check that every reference doc's cats hold probabilities summing to 1.
@@ -307,6 +331,7 @@ class DistillTextCategorizer(TextCategorizer):
         "model": DEFAULT_SINGLE_TEXTCAT_MODEL,
         "scorer": {"@scorers": "spacy.textcat_scorer.v2"},
         "loss": {"@misc": LOSS_NAME, "kind": "kl", "temperature": 1.0, "alpha": 0.0},
+        "warmup_examples": 0,
     },
     # As the stock textcat's: the student is scored on the dev set's gold labels.
     default_score_weights={
@@ -329,6 +354,7 @@ def make_distill_textcat(
     threshold: float,
     scorer: Optional[Callable],
     loss: LossFn,
+    warmup_examples: int,
 ) -> DistillTextCategorizer:
     """Create a `DistillTextCategorizer` (factory "distill_textcat").
 
@@ -337,10 +363,12 @@ def make_distill_textcat(
     threshold (float): Unused, as in the stock single-label textcat.
     scorer (Optional[Callable]): The scoring method.
     loss (LossFn): The loss, e.g. from "distill_spacy.DistillationLoss.v1".
+    warmup_examples (int): Training examples before a dev score can count (see the class).
     RETURNS (DistillTextCategorizer): The component.
     """
     return DistillTextCategorizer(
-        nlp.vocab, model, name, threshold=threshold, scorer=scorer, loss=loss
+        nlp.vocab, model, name, threshold=threshold, scorer=scorer, loss=loss,
+        warmup_examples=warmup_examples,
     )
 
 

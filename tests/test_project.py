@@ -48,9 +48,9 @@ def test_workflow_all_with_real_teacher(tmp_path):
         assert set(m["per_class"]) == {"positive", "negative"}
     # The real teacher, after six short epochs on 200 reviews, beats chance clearly.
     assert metrics["teacher"]["accuracy"] > 0.6
-    # A rerun with nothing changed skips every step but package (its wheel is not cached).
+    # A rerun with nothing changed skips every step.
     again = run_project(project, *args)
-    assert again.count("Skipping") == 7
+    assert again.count("Skipping") == 8
     check_wheel_in_spacy_only_venv(project, tmp_path / "venv")
 
 

@@ -639,3 +639,32 @@ def test_convert_to_stock_from_folder(tmp_path):
     assert stock.get_pipe_meta(FACTORY).factory == "textcat"
     assert type(stock.get_pipe(FACTORY)) is TextCategorizer
     assert stock("I'm so happy.").cats == pytest.approx(nlp("I'm so happy.").cats, abs=1e-6)
+
+
+# --- early stopping cannot pick the first checkpoint ---------------------------------------------
+
+
+def test_warmup_hides_dev_scores_until_enough_examples(tmp_path):
+    nlp = English()
+    nlp.add_pipe(FACTORY, config={
+        "model": Config().from_str(ARCHITECTURES["bow"])["model"], "warmup_examples": 5,
+    })
+    examples = make_examples_soft(nlp)  # two texts
+    nlp.initialize(get_examples=lambda: examples)
+    gold = [Example.from_dict(nlp.make_doc(eg.reference.text), {"cats": {
+        label: float(value == max(eg.reference.cats.values())) for label, value in eg.reference.cats.items()
+    }}) for eg in examples]
+    optimizer = Adam(0.01)
+    nlp.update(examples, sgd=optimizer)  # 2 examples seen
+    assert nlp.evaluate(gold)["cats_score"] == 0.0
+    for _ in range(2):
+        nlp.update(examples, sgd=optimizer)  # 6 examples seen
+    assert nlp.evaluate(gold)["cats_score"] > 0.0
+    # A saved and reloaded pipeline is scored as it is.
+    nlp.to_disk(tmp_path / "student")
+    assert spacy.load(tmp_path / "student").evaluate(gold)["cats_score"] > 0.0
+
+
+def test_negative_warmup_is_rejected():
+    with pytest.raises(ValueError, match="warmup_examples"):
+        English().add_pipe(FACTORY, config={"warmup_examples": -1})
