@@ -270,3 +270,7 @@ E_WARMUP_EXAMPLES = (
     "distill_textcat: warmup_examples is {value}, but must be 0 or more.\n"
     "  Fix: set [components.textcat] warmup_examples to a count of training examples, e.g. 1000."
 )
+E_UNKNOWN_VARIANT = (
+    "Unknown ablation variant {name!r} in {text!r}.\n"
+    "  Fix: name variants from: {names} (comma-separated), or leave the list empty for all."
+)

@@ -1,15 +1,32 @@
-"""Score trained text classifiers on a gold DocBin: accuracy, macro-F1 and per-class figures."""
-import json
-import statistics
-import time
-from pathlib import Path
-from typing import Dict, Iterable, List, Sequence, Union
+"""Score baseline, teacher and students side by side: quality, CPU speed and size, in one run.
 
+`evaluate_models` measures every model on the same test texts and returns the report dict
+(schema in `report.py`); `report.write_report` renders it.
+"""
+import datetime
+import hashlib
+import json
+import math
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
+
+import numpy
 import spacy
-from sklearn.metrics import accuracy_score, precision_recall_fscore_support
+from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
+from spacy.language import Language
 from spacy.tokens import Doc, DocBin
+from wasabi import msg
 
 PathLike = Union[str, Path]
+Z_95 = 1.959963984540054
+ROLES = ("baseline", "teacher")
 
 
 def gold_labels(docs: Iterable[Doc]) -> List[str]:
@@ -17,33 +34,151 @@ def gold_labels(docs: Iterable[Doc]) -> List[str]:
     return [max(doc.cats, key=doc.cats.get) for doc in docs]
 
 
-def predict_labels(nlp: spacy.Language, texts: Sequence[str], batch_size: int = 256) -> List[str]:
+def predict_labels(nlp: Language, texts: Sequence[str], batch_size: int = 256) -> List[str]:
     """The predicted label of each text: the category with the highest score."""
     return [max(doc.cats, key=doc.cats.get) for doc in nlp.pipe(texts, batch_size=batch_size)]
 
 
+def predict_probs(nlp: Language, texts: Sequence[str], labels: Sequence[str], batch_size: int = 256) -> numpy.ndarray:
+    """The model's scores for each text, one row per text, columns in `labels` order.
+
+    A label the model does not know scores 0, so that its rows still line up with the gold labels.
+    """
+    rows = [[doc.cats.get(label, 0.0) for label in labels] for doc in nlp.pipe(texts, batch_size=batch_size)]
+    return numpy.asarray(rows, dtype="float64").reshape(len(rows), len(labels))
+
+
+def wilson_interval(successes: int, n: int, z: float = Z_95) -> Tuple[float, float]:
+    """Wilson score interval of a proportion (95% for the default z).
+
+    successes (int): Number of hits, e.g. correct predictions.
+    n (int): Number of trials.
+    RETURNS (Tuple[float, float]): Lower and upper bound; (0.0, 1.0) when n is 0.
+    """
+    if n == 0:
+        return 0.0, 1.0
+    p = successes / n
+    denominator = 1 + z**2 / n
+    centre = (p + z**2 / (2 * n)) / denominator
+    half = z * math.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denominator
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def expected_calibration_error(probs: numpy.ndarray, gold: Sequence[int], n_bins: int = 15) -> float:
+    """Expected calibration error of the top-label confidence (equal-width bins over (0, 1]).
+
+    ECE = sum over bins of |bin| / n * |accuracy(bin) - mean confidence(bin)|.
+
+    probs (numpy.ndarray): Scores, one row per example.
+    gold (Sequence[int]): The gold column of each row.
+    n_bins (int): Number of confidence bins.
+    RETURNS (float): The ECE, between 0 and 1.
+    """
+    probs = numpy.asarray(probs, dtype="float64")
+    if len(probs) == 0:
+        return 0.0
+    confidence = probs.max(axis=1)
+    correct = probs.argmax(axis=1) == numpy.asarray(gold)
+    # Bin i holds confidences in (i/n_bins, (i+1)/n_bins]; a confidence of 0 joins the first bin.
+    bins = numpy.clip(numpy.ceil(confidence * n_bins).astype(int) - 1, 0, n_bins - 1)
+    ece = 0.0
+    for b in range(n_bins):
+        in_bin = bins == b
+        if in_bin.any():
+            ece += in_bin.mean() * abs(correct[in_bin].mean() - confidence[in_bin].mean())
+    return float(ece)
+
+
+def paired_bootstrap(
+    correct_a: Sequence[bool], correct_b: Sequence[bool], n_resamples: int = 2000, seed: int = 0
+) -> Dict:
+    """Accuracy difference a - b on the same examples, with a 95% paired bootstrap interval.
+
+    RETURNS (Dict): {"diff": float, "ci95": [lo, hi]}.
+    """
+    a = numpy.asarray(correct_a, dtype="float64")
+    b = numpy.asarray(correct_b, dtype="float64")
+    if a.shape != b.shape:
+        raise ValueError(f"{len(a)} and {len(b)} examples: a paired comparison needs the same examples")
+    if len(a) == 0:
+        return {"diff": 0.0, "ci95": [0.0, 0.0]}
+    rng = numpy.random.default_rng(seed)
+    idx = rng.integers(0, len(a), size=(n_resamples, len(a)))
+    diffs = (a[idx] - b[idx]).mean(axis=1)
+    lo, hi = numpy.percentile(diffs, [2.5, 97.5])
+    return {"diff": float(a.mean() - b.mean()), "ci95": [float(lo), float(hi)]}
+
+
+def gain_kept(accuracy: float, teacher_accuracy: float, baseline_accuracy: float) -> Optional[float]:
+    """The share of the teacher's accuracy gain over the baseline that a student keeps.
+
+    RETURNS (Optional[float]): (student - baseline) / (teacher - baseline); None when the teacher
+        does not beat the baseline, so there is no gain to keep.
+    """
+    gain = teacher_accuracy - baseline_accuracy
+    if gain <= 0:
+        return None
+    return (accuracy - baseline_accuracy) / gain
+
+
 def classification_metrics(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str]) -> Dict:
-    """Accuracy, macro-F1 and per-class precision/recall/F1 of single-label predictions.
+    """Accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix of single-label predictions.
 
     gold (Sequence[str]): Gold labels.
     pred (Sequence[str]): Predicted labels, aligned with gold.
     labels (Sequence[str]): All labels, so that a class that is never predicted still counts.
-    RETURNS (Dict): {"n", "accuracy", "macro_f1", "per_class": {label: {"p", "r", "f1", "support"}}}.
+    RETURNS (Dict): {"n", "accuracy", "accuracy_ci95", "macro_f1", "per_class": {label: {"p", "r", "f1",
+        "support"}}, "confusion": rows gold, columns predicted, in `labels` order}.
     """
     if len(gold) != len(pred):
         raise ValueError(f"{len(gold)} gold labels but {len(pred)} predictions")
     p, r, f, support = precision_recall_fscore_support(
         gold, pred, labels=list(labels), average=None, zero_division=0
     )
+    n_correct = sum(g == q for g, q in zip(gold, pred))
     return {
         "n": len(gold),
-        "accuracy": float(accuracy_score(gold, pred)),
+        "accuracy": float(accuracy_score(gold, pred)) if gold else 0.0,
+        "accuracy_ci95": list(wilson_interval(n_correct, len(gold))),
         "macro_f1": float(f.mean()),
         "per_class": {
             label: {"p": float(p[i]), "r": float(r[i]), "f1": float(f[i]), "support": int(support[i])}
             for i, label in enumerate(labels)
         },
+        "confusion": confusion_matrix(gold, pred, labels=list(labels)).tolist() if gold else [],
     }
+
+
+def quality_metrics(
+    gold: Sequence[str], probs: numpy.ndarray, labels: Sequence[str], reference: Optional[Sequence[str]] = None
+) -> Dict:
+    """`classification_metrics` of the argmax predictions, plus calibration and agreement.
+
+    gold (Sequence[str]): Gold labels.
+    probs (numpy.ndarray): Scores from `predict_probs`, columns in `labels` order.
+    labels (Sequence[str]): The label set.
+    reference (Optional[Sequence[str]]): Another model's predicted labels (the teacher's), for the
+        share of examples on which both predict the same label.
+    RETURNS (Dict): The metrics plus "ece" and "agreement_with_teacher" (None without reference).
+    """
+    labels = list(labels)
+    pred = predict_from_probs(probs, labels)
+    unknown = sorted(set(gold) - set(labels))
+    if unknown:
+        raise ValueError(f"Gold labels {unknown} are not among the labels {labels}")
+    metrics = classification_metrics(gold, pred, labels)
+    metrics["ece"] = expected_calibration_error(probs, [labels.index(g) for g in gold])
+    metrics["agreement_with_teacher"] = None
+    if reference is not None:
+        if len(reference) != len(pred):
+            raise ValueError(f"{len(reference)} reference labels but {len(pred)} predictions")
+        metrics["agreement_with_teacher"] = sum(a == b for a, b in zip(pred, reference)) / max(1, len(pred))
+    return metrics
+
+
+def predict_from_probs(probs: numpy.ndarray, labels: Sequence[str]) -> List[str]:
+    """The argmax label of each row of scores."""
+    return [labels[i] for i in numpy.asarray(probs).argmax(axis=1)] if len(probs) else []
 
 
 def folder_size(path: PathLike) -> int:
@@ -51,62 +186,299 @@ def folder_size(path: PathLike) -> int:
     return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file())
 
 
-def measure_speed(nlp: spacy.Language, texts: Sequence[str], n_single: int = 300, warmup: int = 20) -> Dict:
-    """Warm CPU speed: median and p95 latency of `nlp(text)` per message, and `nlp.pipe` throughput.
+def count_params(nlp: Language) -> Tuple[int, int]:
+    """Trainable weights of the pipeline's models (thinc and PyTorch), and static vector values.
+
+    RETURNS (Tuple[int, int]): (parameters, vector table values).
+    """
+    params = 0
+    seen = set()
+    for _, component in nlp.components:
+        model = getattr(component, "model", None)
+        if model is None:
+            continue
+        for node in model.walk():
+            if node.id in seen:
+                continue
+            seen.add(node.id)
+            params += sum(node.get_param(name).size for name in node.param_names if node.has_param(name))
+            for shim in node.shims:
+                torch_model = getattr(shim, "_model", None)
+                if id(shim) not in seen and hasattr(torch_model, "parameters"):
+                    seen.add(id(shim))
+                    params += sum(p.numel() for p in torch_model.parameters())
+    return int(params), int(nlp.vocab.vectors.data.size)
+
+
+def _percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def measure_speed(
+    nlp: Language,
+    texts: Sequence[str],
+    n_single: int = 300,
+    warmup: int = 20,
+    repeats: int = 3,
+    batch_size: int = 64,
+) -> Dict:
+    """Warm CPU speed: latency of `nlp(text)` per message and `nlp.pipe` throughput, median over repeats.
+
+    Each repeat times the first `n_single` texts one by one, then runs all texts through `nlp.pipe`,
+    after `warmup` untimed calls.
 
     nlp (Language): The pipeline.
-    texts (Sequence[str]): Messages; the first `n_single` are timed one by one, all in the pipe run.
-    RETURNS (Dict): {"latency_ms_p50", "latency_ms_p95", "pipe_docs_per_s", "n_single", "n_pipe"}.
+    texts (Sequence[str]): Messages.
+    RETURNS (Dict): {"latency_ms_p50", "latency_ms_p95", "pipe_docs_per_s", "repeats": [per repeat]}.
     """
+    if not texts:
+        raise ValueError("No texts to time")
     for text in texts[:warmup]:
         nlp(text)
-    single = texts[:n_single]
-    latencies = []
-    for text in single:
+    runs = []
+    for _ in range(repeats):
+        latencies = []
+        for text in texts[:n_single]:
+            start = time.perf_counter()
+            nlp(text)
+            latencies.append((time.perf_counter() - start) * 1000)
         start = time.perf_counter()
-        nlp(text)
-        latencies.append((time.perf_counter() - start) * 1000)
-    latencies.sort()
-    start = time.perf_counter()
-    for _ in nlp.pipe(texts, batch_size=64):
-        pass
-    pipe_seconds = time.perf_counter() - start
+        for _ in nlp.pipe(texts, batch_size=batch_size):
+            pass
+        runs.append(
+            {
+                "latency_ms_p50": statistics.median(latencies),
+                "latency_ms_p95": _percentile(latencies, 0.95),
+                "pipe_docs_per_s": len(texts) / (time.perf_counter() - start),
+            }
+        )
+    summary = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+    summary["repeats"] = runs
+    return summary
+
+
+RSS_SCRIPT = """
+import json, sys, psutil, spacy
+process = psutil.Process()
+spacy.blank(sys.argv[2])("warm up")
+before = process.memory_info().rss
+nlp = spacy.load(sys.argv[1])
+nlp("warm up")
+print(json.dumps({"rss_added_bytes": process.memory_info().rss - before}))
+"""
+
+
+def measure_rss(model: PathLike) -> Optional[int]:
+    """Resident memory that loading the pipeline adds to a fresh process with a blank pipeline.
+
+    Runs in a subprocess, so that models measured earlier do not share the cost. The process first
+    builds and runs a blank pipeline of the same language, which imports spaCy and the plugins it
+    finds installed (spacy-transformers imports PyTorch): the figure is the model's own memory
+    (weights, vocab, buffers), comparable between models. None (with a warning) when psutil is
+    missing or the process fails.
+    """
+    try:
+        import psutil  # noqa: F401
+    except ImportError:
+        msg.warn("psutil is not installed: memory added by loading is not measured (pip install psutil)")
+        return None
+    lang = json.loads((Path(model) / "meta.json").read_text(encoding="utf8")).get("lang", "xx")
+    result = subprocess.run(
+        [sys.executable, "-c", RSS_SCRIPT, str(model), lang], capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        msg.warn(f"Could not measure the memory of {model}: {result.stderr.strip()[-500:]}")
+        return None
+    return int(json.loads(result.stdout.strip().splitlines()[-1])["rss_added_bytes"])
+
+
+def _weights_digest(files: Dict[str, bytes]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode("utf8") + b"\0" + files[name])
+    return digest.hexdigest()
+
+
+def find_wheel(wheel_dir: Optional[PathLike], model: PathLike) -> Optional[Path]:
+    """The wheel in `wheel_dir` that packs this model's weights, or None.
+
+    A wheel counts when the `model` files of its components are byte-identical to the folder's,
+    so a stale wheel from an earlier run is never reported as this model's.
+    """
+    if not wheel_dir or not Path(wheel_dir).is_dir():
+        return None
+    model = Path(model)
+    local = {p.parent.name: p.read_bytes() for p in model.glob("*/model")}
+    if not local:
+        return None
+    target = _weights_digest(local)
+    for wheel in sorted(Path(wheel_dir).glob("*.whl")):
+        with zipfile.ZipFile(wheel) as archive:
+            packed = {
+                Path(name).parent.name: archive.read(name)
+                for name in archive.namelist()
+                if Path(name).name == "model" and Path(name).parent.name in local
+            }
+        if packed.keys() == local.keys() and _weights_digest(packed) == target:
+            return wheel
+    return None
+
+
+def machine_info() -> Dict:
+    """The machine the timings come from: CPU, cores, platform, versions and PyTorch's threads."""
+    cpu = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text(encoding="utf8", errors="replace").splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    torch = sys.modules.get("torch")
     return {
-        "latency_ms_p50": statistics.median(latencies),
-        "latency_ms_p95": latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))],
-        "pipe_docs_per_s": len(texts) / pipe_seconds,
-        "n_single": len(single),
-        "n_pipe": len(texts),
+        "cpu": cpu,
+        "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "spacy": spacy.__version__,
+        "torch_threads": torch.get_num_threads() if torch is not None else None,
     }
 
 
-def evaluate_model(model: PathLike, test_path: PathLike, speed: bool = True) -> Dict:
-    """Load a trained pipeline and score it on the gold Docs of a `.spacy` file.
+def role_of(name: str) -> str:
+    """A model's role from its name: "baseline", "teacher", or else a student."""
+    return name if name in ROLES else "student"
 
-    model (PathLike): The pipeline folder.
-    test_path (PathLike): Gold test Docs.
-    speed (bool): Also measure CPU latency and throughput on the test texts.
-    RETURNS (Dict): `classification_metrics`, plus "speed" and "size_bytes" (on disk).
+
+def _ratio(numerator: Optional[float], denominator: Optional[float]) -> Optional[float]:
+    if numerator is None or not denominator:
+        return None
+    return numerator / denominator
+
+
+def compare(report_models: Dict[str, Dict], correct: Dict[str, numpy.ndarray]) -> Dict[str, Dict]:
+    """Student vs teacher (and baseline): speed-up, size reduction, gain kept, accuracy differences."""
+    teacher = report_models.get("teacher")
+    baseline = report_models.get("baseline")
+    comparisons = {}
+    for name, model in report_models.items():
+        if model["role"] != "student":
+            continue
+        speed, size = model.get("speed") or {}, model["size"]
+        t_speed = (teacher or {}).get("speed") or {}
+        t_size = (teacher or {}).get("size") or {}
+        entry = {
+            "speedup_p50": _ratio(t_speed.get("latency_ms_p50"), speed.get("latency_ms_p50")),
+            "speedup_pipe": _ratio(speed.get("pipe_docs_per_s"), t_speed.get("pipe_docs_per_s")),
+            "size_reduction_folder": _ratio(t_size.get("folder_bytes"), size.get("folder_bytes")),
+            "size_reduction_rss": _ratio(t_size.get("rss_added_bytes"), size.get("rss_added_bytes")),
+            "gain_kept": None,
+            "accuracy_diff_vs_teacher": None,
+            "accuracy_diff_vs_baseline": None,
+        }
+        if teacher and baseline:
+            entry["gain_kept"] = gain_kept(
+                model["quality"]["accuracy"], teacher["quality"]["accuracy"], baseline["quality"]["accuracy"]
+            )
+        for other in ("teacher", "baseline"):
+            if other in correct:
+                entry[f"accuracy_diff_vs_{other}"] = paired_bootstrap(correct[name], correct[other])
+        comparisons[name] = entry
+    return comparisons
+
+
+def evaluate_models(
+    models: Dict[str, PathLike],
+    test_path: PathLike,
+    wheel_dir: Optional[PathLike] = None,
+    speed: bool = True,
+    memory: bool = True,
+    repeats: int = 3,
+    n_single: int = 300,
+    warmup: int = 20,
+    batch_size: int = 64,
+    command: str = "",
+) -> Dict:
+    """Score several pipelines on the same gold test set in one run; return the report dict.
+
+    models (Dict[str, PathLike]): Pipeline folders by name. "baseline" and "teacher" are those roles;
+        every other name is a student and is compared with them.
+    test_path (PathLike): Gold test Docs (.spacy).
+    wheel_dir (Optional[PathLike]): Where `spacy package` puts wheels; a wheel that packs a model's
+        exact weights is reported with its size.
+    speed (bool): Time latency and throughput (CPU, warm, medians over `repeats`).
+    memory (bool): Measure the memory loading adds, in a subprocess per model.
+    command (str): How the run was started, for the report.
+    RETURNS (Dict): The report (schema in report.py), without "ablation".
     """
-    nlp = spacy.load(model)
-    docs = list(DocBin().from_disk(test_path).get_docs(nlp.vocab))
+    docs = list(DocBin().from_disk(test_path).get_docs(spacy.blank("xx").vocab))
+    if not docs:
+        raise ValueError(f"{test_path} holds no Docs: nothing to evaluate")
     texts = [doc.text for doc in docs]
     gold = gold_labels(docs)
-    pred = predict_labels(nlp, texts)
-    labels = list(docs[0].cats) if docs else []
-    scores = classification_metrics(gold, pred, labels)
-    scores.update({"model": str(model), "test": str(test_path), "size_bytes": folder_size(model)})
-    if speed:
-        scores["speed"] = measure_speed(nlp, texts)
-    return scores
+    labels = list(docs[0].cats)
+    # The teacher first, so that the students' agreement with it is known when they are scored.
+    order = sorted(models, key=lambda name: name != "teacher")
+    results: Dict[str, Dict] = {}
+    correct: Dict[str, numpy.ndarray] = {}
+    teacher_pred = None
+    for name in order:
+        path = Path(models[name])
+        msg.info(f"Evaluating {name} ({path})")
+        nlp = spacy.load(path)
+        probs = predict_probs(nlp, texts, labels)
+        pred = predict_from_probs(probs, labels)
+        quality = quality_metrics(gold, probs, labels, reference=teacher_pred if name != "teacher" else None)
+        if name == "teacher":
+            teacher_pred = pred
+        correct[name] = numpy.asarray([g == p for g, p in zip(gold, pred)])
+        params, vector_values = count_params(nlp)
+        wheel = find_wheel(wheel_dir, path)
+        results[name] = {
+            "path": str(path),
+            "role": role_of(name),
+            "quality": quality,
+            "speed": measure_speed(nlp, texts, n_single, warmup, repeats, batch_size) if speed else None,
+            "size": {
+                "folder_bytes": folder_size(path),
+                "wheel_bytes": wheel.stat().st_size if wheel else None,
+                "wheel": str(wheel) if wheel else None,
+                "params": params,
+                "vector_values": vector_values,
+                "rss_added_bytes": measure_rss(path) if memory else None,
+            },
+        }
+        del nlp
+    results = {name: results[name] for name in models}
+    return {
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "command": command,
+        "test": str(test_path),
+        "n": len(docs),
+        "labels": labels,
+        "machine": machine_info(),
+        "timing": {
+            "repeats": repeats if speed else 0,
+            "warmup": warmup,
+            "n_single": min(n_single, len(texts)),
+            "n_pipe": len(texts),
+            "batch_size": batch_size,
+        },
+        "models": results,
+        "comparisons": compare(results, correct),
+        "ablation": None,
+    }
 
 
-def evaluate_models(models: Dict[str, PathLike], test_path: PathLike, output_dir: PathLike) -> Dict[str, Dict]:
-    """Score several models on the same test set; write `<output_dir>/<name>.json` for each."""
-    output_dir = Path(output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    results = {}
-    for name, path in models.items():
-        results[name] = evaluate_model(path, test_path)
-        (output_dir / f"{name}.json").write_text(json.dumps(results[name], indent=2), encoding="utf8")
-    return results
+def attach_wheels(report: Dict, wheel_dir: Optional[PathLike]) -> int:
+    """Fill in the wheel size of each model whose exact weights a wheel in `wheel_dir` packs.
+
+    RETURNS (int): The number of models with a wheel.
+    """
+    found = 0
+    for model in report["models"].values():
+        wheel = find_wheel(wheel_dir, model["path"]) if Path(model["path"]).is_dir() else None
+        model["size"]["wheel"] = str(wheel) if wheel else None
+        model["size"]["wheel_bytes"] = wheel.stat().st_size if wheel else None
+        found += wheel is not None
+    return found

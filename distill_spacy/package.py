@@ -18,31 +18,42 @@ def _read_json(path: Path) -> Optional[Dict]:
 
 
 def model_card(
-    metrics_dir: PathLike,
+    report_path: PathLike,
     transfer_summary: Optional[PathLike],
     teacher_model: str,
     dataset: str,
 ) -> Dict:
     """What the student is, where it came from and how it scores: the `distill_spacy` meta entry.
 
-    metrics_dir (PathLike): Folder with `<model>.json` from `evaluate` (baseline, teacher, student).
+    report_path (PathLike): `metrics/report.json` from `evaluate` (baseline, teacher, student).
     transfer_summary (Optional[PathLike]): `corpus/transfer.summary.json` from `augment`.
     teacher_model (str): The teacher's name (the `teacher_model` var).
     dataset (str): The training data the teacher and baseline saw.
     RETURNS (Dict): The card.
     """
     card: Dict = {"teacher_model": teacher_model, "dataset": dataset, "models": {}}
+    report = _read_json(Path(report_path)) or {"models": {}}
     for name in ("baseline", "teacher", "student"):
-        scores = _read_json(Path(metrics_dir) / f"{name}.json")
-        if scores is None:
+        model = report["models"].get(name)
+        if model is None:
             continue
-        entry = {"test_accuracy": scores["accuracy"], "test_macro_f1": scores["macro_f1"], "test_n": scores["n"]}
-        if "speed" in scores:
-            entry["latency_ms_p50"] = scores["speed"]["latency_ms_p50"]
-            entry["pipe_docs_per_s"] = scores["speed"]["pipe_docs_per_s"]
-        if "size_bytes" in scores:
-            entry["size_bytes"] = scores["size_bytes"]
-        card["models"][name] = entry
+        quality, speed, size = model["quality"], model.get("speed") or {}, model["size"]
+        card["models"][name] = {
+            "test_accuracy": quality["accuracy"],
+            "test_accuracy_ci95": quality["accuracy_ci95"],
+            "test_macro_f1": quality["macro_f1"],
+            "test_n": quality["n"],
+            "latency_ms_p50": speed.get("latency_ms_p50"),
+            "pipe_docs_per_s": speed.get("pipe_docs_per_s"),
+            "size_bytes": size["folder_bytes"],
+            "params": size["params"],
+        }
+    if report.get("machine"):
+        card["measured_on"] = {"created": report.get("created"), **report["machine"]}
+    if "student" in report.get("comparisons", {}):
+        card["student_vs_teacher"] = {
+            key: report["comparisons"]["student"][key] for key in ("speedup_p50", "size_reduction_folder", "gain_kept")
+        }
     if transfer_summary is not None and Path(transfer_summary).exists():
         card["augmentation"] = _read_json(Path(transfer_summary))
     return card

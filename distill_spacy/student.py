@@ -13,6 +13,7 @@ Where the labels travel (reference docs, e.g. in `corpus/transfer.spacy`):
   serialisation when the DocBin is created with `store_user_data=True`.
 """
 import numbers
+import shutil
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
 
@@ -425,6 +426,11 @@ def convert_to_stock(model: Union[str, Path, Language], output_dir: Union[str, P
     nlp = model if isinstance(model, Language) else spacy.load(model)
     config = stock_config(nlp.config)
     output_dir = Path(output_dir)
-    nlp.to_disk(output_dir, exclude=["config.cfg"])
-    config.to_disk(output_dir / "config.cfg")
+    # Written beside the target and renamed, so that a failure leaves no half-written pipeline.
+    tmp = output_dir.with_name(output_dir.name + ".converting")
+    shutil.rmtree(tmp, ignore_errors=True)
+    nlp.to_disk(tmp, exclude=["config.cfg"])
+    config.to_disk(tmp / "config.cfg")
+    shutil.rmtree(output_dir, ignore_errors=True)
+    tmp.rename(output_dir)
     return output_dir

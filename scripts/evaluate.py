@@ -1,39 +1,43 @@
-"""Score trained pipelines on the gold test set and write metrics/<name>.json."""
+"""Score baseline, teacher and students side by side; write metrics/report.json, REPORT.md and plots."""
+import sys
 from pathlib import Path
-from typing import List
+from typing import List, Optional
 
-import spacy
 import typer
 from wasabi import msg
 
 from distill_spacy.evaluate import evaluate_models
+from distill_spacy.report import load_ablation, summary_rows, write_report
 
 
 def main(
     test: Path = typer.Argument(..., exists=True, dir_okay=False, help="Gold test data (.spacy)"),
-    output_dir: Path = typer.Argument(Path("metrics"), help="Folder for <name>.json"),
-    model: List[str] = typer.Option(..., "--model", "-m", help="name=path of a trained pipeline (repeatable)"),
-    gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU id, or -1 for CPU"),
+    output_dir: Path = typer.Argument(Path("metrics"), help="Folder for report.json, REPORT.md and the plots"),
+    model: List[str] = typer.Option(..., "--model", "-m", help="name=path of a pipeline (repeatable); "
+                                    "'baseline' and 'teacher' name those roles, other names are students"),
+    wheel_dir: Optional[Path] = typer.Option(None, "--wheel-dir", help="Where `spacy package` writes wheels"),
+    ablation: Optional[Path] = typer.Option(None, "--ablation", help="ablation.json from the ablate command"),
+    repeats: int = typer.Option(3, "--repeats", help="Timing repeats (the report gives their medians)"),
+    n_single: int = typer.Option(300, "--n-single", help="Messages timed one by one per repeat"),
+    speed: bool = typer.Option(True, "--speed/--no-speed", help="Time the models"),
 ):
-    """Score trained pipelines on the gold test set and write metrics/<name>.json."""
-    if gpu_id >= 0:
-        spacy.require_gpu(gpu_id)
+    """Score pipelines on the gold test set, on CPU, and write the evaluation report."""
     models = {}
     for spec in model:
         name, sep, path = spec.partition("=")
         if not sep or not Path(path).is_dir():
             msg.fail(f"--model {spec!r}: expected name=path to a trained pipeline folder", exits=1)
         models[name] = Path(path)
-    results = evaluate_models(models, test, output_dir)
-    rows = [
-        (name, r["n"], f"{r['accuracy']:.3f}", f"{r['macro_f1']:.3f}",
-         f"{r['speed']['latency_ms_p50']:.2f}", f"{r['speed']['pipe_docs_per_s']:.0f}",
-         f"{r['size_bytes'] / 1e6:.1f}")
-        for name, r in results.items()
-    ]
-    header = ("model", "n", "accuracy", "macro-F1", "ms/msg (p50)", "docs/s (pipe)", "MB on disk")
+    command = "python " + " ".join(sys.argv)
+    report = evaluate_models(
+        models, test, wheel_dir=wheel_dir, speed=speed, memory=speed, repeats=repeats, n_single=n_single,
+        command=command,
+    )
+    report["ablation"] = load_ablation(ablation)
+    written = write_report(report, output_dir)
+    header, rows = summary_rows(report)
     msg.table(rows, header=header, divider=True)
-    msg.good(f"Scored {len(results)} models on {test}; metrics in {output_dir}")
+    msg.good(f"Scored {len(models)} models on {report['n']} test examples; wrote {len(written)} files to {output_dir}")
 
 
 if __name__ == "__main__":

@@ -13,13 +13,13 @@ def main(
     output_dir: Path = typer.Argument(..., help="Folder for the converted pipeline"),
     name: str = typer.Option(..., "--name", help="Package name (without the language prefix)"),
     version: str = typer.Option(..., "--version", help="Package version"),
-    metrics: Path = typer.Option(Path("metrics"), "--metrics", help="Folder with <model>.json from evaluate"),
+    report: Path = typer.Option(Path("metrics/report.json"), "--report", help="report.json from evaluate"),
     transfer_summary: Optional[Path] = typer.Option(None, "--transfer-summary", help="transfer.summary.json from augment"),
     teacher: str = typer.Option("", "--teacher", help="The teacher's model name"),
     dataset: str = typer.Option("", "--dataset", help="The labelled training data"),
 ):
     """Convert the trained student to a stock-spaCy pipeline with a model card, ready for `spacy package`."""
-    card = model_card(metrics, transfer_summary, teacher, dataset)
+    card = model_card(report, transfer_summary, teacher, dataset)
     prepare_package(student, output_dir, name, version, card)
     msg.good(f"Wrote {output_dir}: a stock spaCy textcat with the model card in meta.json")
 

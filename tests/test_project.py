@@ -38,16 +38,24 @@ def test_workflow_all_with_real_teacher(tmp_path):
     args += ["--vars.n_iter=10", "--vars.student_epochs=3"]
     out = run_project(project, *args)
     assert "offline" in out  # the default teacher came from the PyPI package, not the hub
-    metrics = {
-        name: json.loads((project / "metrics" / f"{name}.json").read_text())
-        for name in ("baseline", "teacher", "student")
-    }
-    for m in metrics.values():
-        assert m["n"] == SLICE["test"]
-        assert 0.0 <= m["accuracy"] <= 1.0
-        assert set(m["per_class"]) == {"positive", "negative"}
+    report = json.loads((project / "metrics" / "report.json").read_text())
+    assert list(report["models"]) == ["baseline", "teacher", "student"]
+    for m in report["models"].values():
+        assert m["quality"]["n"] == SLICE["test"]
+        assert m["quality"]["accuracy_ci95"][0] <= m["quality"]["accuracy"] <= m["quality"]["accuracy_ci95"][1]
+        assert set(m["quality"]["per_class"]) == {"positive", "negative"}
+        assert m["speed"]["latency_ms_p50"] > 0 and m["size"]["params"] > 0
     # The real teacher, after six short epochs on 200 reviews, beats chance clearly.
-    assert metrics["teacher"]["accuracy"] > 0.6
+    assert report["models"]["teacher"]["quality"]["accuracy"] > 0.6
+    # Timed as shipped, and the package step added the size of the wheel that packs these weights.
+    student = report["models"]["student"]
+    assert student["path"].endswith("model-stock")
+    assert student["size"]["wheel_bytes"] == (project / student["size"]["wheel"]).stat().st_size
+    assert report["comparisons"]["student"]["speedup_p50"] > 1
+    for name in ("REPORT.md", "accuracy_latency.png", "confusion_student.png"):
+        assert (project / "metrics" / name).stat().st_size > 0
+    card = json.loads((project / "packages" / "student" / "meta.json").read_text())["distill_spacy"]
+    assert card["models"]["student"]["test_accuracy"] == student["quality"]["accuracy"]
     # A rerun with nothing changed skips every step.
     again = run_project(project, *args)
     assert again.count("Skipping") == 8

@@ -1,0 +1,507 @@
+"""Render the evaluation report (metrics/report.json) as Markdown, plots and a README results table."""
+import io
+import json
+import re
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+from .data import write_atomic
+from .errors import DataError
+
+PathLike = Union[str, Path]
+
+MISSING = "–"
+RESULTS_START = "<!-- results:start -->"
+RESULTS_END = "<!-- results:end -->"
+# Above these sizes a table of every label stops being readable.
+MAX_PER_CLASS_LABELS = 30
+PER_CLASS_SHOWN = 10
+MAX_CONFUSION_TABLE_LABELS = 12
+MAX_ANNOTATED_LABELS = 20
+ROLE_STYLES = {"baseline": ("s", "tab:gray"), "teacher": ("D", "tab:red"), "student": ("o", "tab:blue")}
+
+
+# Formatting: every helper renders None as MISSING, so absent or null fields never raise.
+
+
+def _get(data: Optional[Dict], *keys: str):
+    """data[key1][key2]..., or None where a level is missing or null."""
+    for key in keys:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+def _fixed(value: Optional[float], digits: int = 3) -> str:
+    return MISSING if value is None else f"{value:.{digits}f}"
+
+
+def _num(value: Optional[float]) -> str:
+    """Three significant digits, whole numbers with thousands separators: 0.07, 14.7, 14,000."""
+    if value is None:
+        return MISSING
+    return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+
+
+def _times(value: Optional[float]) -> str:
+    """A ratio: 210x, 1.5x."""
+    if value is None:
+        return MISSING
+    return f"{value:.0f}x" if abs(value) >= 10 else f"{value:.1f}x"
+
+
+def _percent(value: Optional[float]) -> str:
+    # round() returns an int, so -0.001 renders as 0%, not -0%.
+    return MISSING if value is None else f"{round(value * 100)}%"
+
+
+def _mb(n_bytes: Optional[float]) -> str:
+    return MISSING if n_bytes is None else f"{n_bytes / 1e6:.1f}"
+
+
+def _count(n: Optional[float]) -> str:
+    """A parameter count: 22.7M, 131k, 950."""
+    if n is None:
+        return MISSING
+    for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        # 999,999 rounds to 1.00M, not 1e+03k.
+        if abs(n) >= div * 0.9995:
+            return f"{n / div:.3g}{suffix}"
+    return str(int(n))
+
+
+def _int(value: Optional[int]) -> str:
+    """A count with thousands separators: 11,583."""
+    return MISSING if value is None else f"{value:,}"
+
+
+def _with_ci(value: Optional[float], ci: Optional[Sequence[float]]) -> str:
+    """0.738 [0.710, 0.764]."""
+    if value is None:
+        return MISSING
+    if not ci:
+        return _fixed(value)
+    return f"{value:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]"
+
+
+def _points(diff: Optional[Dict]) -> str:
+    """An accuracy difference in percentage points with its CI: -10.3 [-13.0, -8.0]."""
+    value = _get(diff, "diff")
+    if value is None:
+        return MISSING
+    ci = _get(diff, "ci95")
+    text = f"{value * 100:+.1f}"
+    return text if not ci else f"{text} [{ci[0] * 100:+.1f}, {ci[1] * 100:+.1f}]"
+
+
+def _cell(value: object) -> str:
+    # A "|" inside a label would split the table cell.
+    return str(value).replace("|", "\\|")
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[object]], left: int = 1) -> str:
+    """A Markdown table; the first `left` columns align left, the others (numbers) right."""
+    align = ["---"] * left + ["---:"] * (len(headers) - left)
+    lines = [headers, align] + [[_cell(v) for v in row] for row in rows]
+    return "\n".join("| " + " | ".join(line) + " |" for line in lines)
+
+
+def confusion_filename(name: str) -> str:
+    """The file name of a model's confusion matrix plot: confusion_<name>.png, name made file-safe."""
+    return "confusion_" + re.sub(r"[^\w.-]", "_", name) + ".png"
+
+
+# Markdown sections
+
+
+def _header(report: Dict) -> str:
+    machine = report.get("machine") or {}
+    timing = report.get("timing") or {}
+    labels = report.get("labels") or []
+    machine_text = ", ".join([
+        str(machine.get("cpu", MISSING)),
+        f"{machine.get('cores', MISSING)} cores",
+        str(machine.get("platform", MISSING)),
+        f"Python {machine.get('python', MISSING)}",
+        f"spaCy {machine.get('spacy', MISSING)}",
+        f"torch threads {machine.get('torch_threads', MISSING)}",
+    ])
+    timing_text = (
+        f"{timing.get('repeats', MISSING)} repeats (medians reported), "
+        f"{timing.get('warmup', MISSING)} warm-up docs, "
+        f"{timing.get('n_single', MISSING)} docs one by one (`nlp(text)`), "
+        f"{timing.get('n_pipe', MISSING)} docs through `nlp.pipe` "
+        f"(batch size {timing.get('batch_size', MISSING)})"
+    )
+    return "\n".join([
+        "# Evaluation report",
+        "",
+        f"- Created: {report.get('created', MISSING)}",
+        f"- Machine: {machine_text}",
+        f"- Test set: `{report.get('test', MISSING)}`, n = {report.get('n', MISSING)}, "
+        f"{len(labels)} labels",
+        f"- Timing: {timing_text}",
+        f"- Command: `{report.get('command', MISSING)}`",
+    ])
+
+
+def _summary(report: Dict) -> str:
+    headers = [
+        "model", "role", "accuracy [95% CI]", "macro-F1", "ECE", "agreement with teacher",
+        "p50 ms", "p95 ms", "docs/s (pipe)", "folder MB", "wheel MB", "params", "RSS added MB",
+    ]
+    rows = []
+    for name, model in report.get("models", {}).items():
+        quality, speed, size = model.get("quality"), model.get("speed"), model.get("size")
+        rows.append([
+            name,
+            model.get("role", MISSING),
+            _with_ci(_get(quality, "accuracy"), _get(quality, "accuracy_ci95")),
+            _fixed(_get(quality, "macro_f1")),
+            _fixed(_get(quality, "ece")),
+            _fixed(_get(quality, "agreement_with_teacher")),
+            _num(_get(speed, "latency_ms_p50")),
+            _num(_get(speed, "latency_ms_p95")),
+            _num(_get(speed, "pipe_docs_per_s")),
+            _mb(_get(size, "folder_bytes")),
+            _mb(_get(size, "wheel_bytes")),
+            _count(_get(size, "params")),
+            _mb(_get(size, "rss_added_bytes")),
+        ])
+    return "\n".join([
+        "## Summary",
+        "",
+        _table(headers, rows, left=2),
+        "",
+        "Accuracy intervals are 95% Wilson intervals; ECE is the expected calibration error (15 bins). "
+        "Latency is per message (`nlp(text)`) and docs/s is `nlp.pipe` throughput, on a warm CPU. "
+        "MB = 10^6 bytes; RSS added is the resident memory that loading the model adds to a fresh process "
+        "already running a blank pipeline of the same language (so installed plugins such as PyTorch "
+        "are not counted: the teacher needs them on top). "
+        f"{MISSING} = not measured.",
+    ])
+
+
+def _comparisons(report: Dict) -> str:
+    headers = [
+        "student", "speed-up p50", "speed-up pipe", "size reduction folder", "size reduction RSS",
+        "gain kept", "accuracy vs teacher (points)", "accuracy vs baseline (points)",
+    ]
+    rows = [
+        [
+            name,
+            _times(comp.get("speedup_p50")),
+            _times(comp.get("speedup_pipe")),
+            _times(comp.get("size_reduction_folder")),
+            _times(comp.get("size_reduction_rss")),
+            _percent(comp.get("gain_kept")),
+            _points(comp.get("accuracy_diff_vs_teacher")),
+            _points(comp.get("accuracy_diff_vs_baseline")),
+        ]
+        for name, comp in report["comparisons"].items()
+    ]
+    return "\n".join([
+        "## Student vs teacher",
+        "",
+        _table(headers, rows),
+        "",
+        "Speed-ups and size reductions are teacher / student. Gain kept is the share of the "
+        "teacher's accuracy gain over the baseline that the student keeps (100% = as accurate as "
+        "the teacher, 0% = no better than the baseline). Accuracy differences are in percentage "
+        "points with paired-bootstrap 95% intervals: an interval that excludes 0 is a real "
+        "difference at 95%.",
+    ])
+
+
+def _lowest_f1(report: Dict, name: str) -> List[str]:
+    """The labels where a model has the lowest F1, lowest first (labels without F1 last)."""
+    per_class = _get(report["models"][name], "quality", "per_class") or {}
+    f1 = {label: _get(per_class, label, "f1") for label in report["labels"]}
+    return sorted(f1, key=lambda label: (f1[label] is None, f1[label] or 0.0))[:PER_CLASS_SHOWN]
+
+
+def _per_class(report: Dict) -> str:
+    labels = report.get("labels") or []
+    models = report.get("models", {})
+    shown = labels
+    parts = ["## Per class"]
+    if len(labels) > MAX_PER_CLASS_LABELS and models:
+        # The first student is the model the report is about; fall back to the first model.
+        focus = next((n for n, m in models.items() if m.get("role") == "student"), next(iter(models)))
+        shown = _lowest_f1(report, focus)
+        parts += [
+            "",
+            f"{len(labels)} labels: showing the {len(shown)} with the lowest F1 of `{focus}`, "
+            "lowest first. report.json holds all of them.",
+        ]
+    for name, model in models.items():
+        per_class = _get(model, "quality", "per_class") or {}
+        rows = [
+            [
+                label,
+                _fixed(_get(per_class, label, "p")),
+                _fixed(_get(per_class, label, "r")),
+                _fixed(_get(per_class, label, "f1")),
+                _int(_get(per_class, label, "support")),
+            ]
+            for label in shown
+        ]
+        parts += ["", f"### {name}", "", _table(["label", "precision", "recall", "F1", "support"], rows)]
+    return "\n".join(parts)
+
+
+def _confusions(report: Dict) -> str:
+    labels = report.get("labels") or []
+    parts = ["## Confusion matrices", "", "Rows are gold labels, columns predicted labels."]
+    for name, model in report.get("models", {}).items():
+        matrix = _get(model, "quality", "confusion")
+        if not matrix:
+            continue
+        parts += ["", f"### {name}", ""]
+        if len(labels) <= MAX_CONFUSION_TABLE_LABELS:
+            rows = [[label] + list(counts) for label, counts in zip(labels, matrix)]
+            parts += [_table(["gold \\ predicted"] + list(labels), rows), ""]
+        parts.append(f"![Confusion matrix: {name}]({confusion_filename(name)})")
+    return "\n".join(parts)
+
+
+def _ablation(report: Dict) -> str:
+    ablation = report["ablation"]
+    headers = [
+        "variant", "description", "transfer size", "accuracy [95% CI]", "macro-F1",
+        "agreement with teacher", "gain kept",
+    ]
+    rows = [
+        [
+            variant.get("name", MISSING),
+            variant.get("description", MISSING),
+            _int(variant.get("transfer_size")),
+            _with_ci(variant.get("accuracy"), variant.get("accuracy_ci95")),
+            _fixed(variant.get("macro_f1")),
+            _fixed(variant.get("agreement_with_teacher")),
+            _percent(variant.get("gain_kept")),
+        ]
+        for variant in ablation.get("variants", [])
+    ]
+    return "\n".join([
+        "## Ablations",
+        "",
+        f"- Baseline accuracy: {_fixed(ablation.get('baseline_accuracy'))}",
+        f"- Teacher accuracy: {_fixed(ablation.get('teacher_accuracy'))}",
+        f"- Test examples: n = {ablation.get('n', MISSING)}",
+        "",
+        _table(headers, rows, left=2),
+    ])
+
+
+def render_markdown(report: Dict) -> str:
+    """Render the report as the Markdown document metrics/REPORT.md.
+
+    report (Dict): The evaluation report (schema: metrics/report.json). Missing or null fields,
+        and models without speed, render as "–"; sections without data are left out.
+    RETURNS (str): The document. Images are linked by file name (accuracy_latency.png,
+        confusion_<name>.png), so it belongs in the folder that `write_report` fills.
+    """
+    sections = [
+        _header(report),
+        "![Accuracy against p50 latency](accuracy_latency.png)",
+        _summary(report),
+    ]
+    if report.get("comparisons"):
+        sections.append(_comparisons(report))
+    sections += [_per_class(report), _confusions(report)]
+    if report.get("ablation"):
+        sections.append(_ablation(report))
+    return "\n\n".join(sections) + "\n"
+
+
+# Plots
+
+
+def _save_png(fig, path: PathLike) -> Path:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=120)
+    write_atomic(path, buffer.getvalue())
+    return Path(path)
+
+
+def plot_accuracy_latency(report: Dict, path: PathLike) -> Path:
+    """Plot accuracy (with its 95% CI) against p50 latency, one labelled point per model.
+
+    report (Dict): The evaluation report. Models without speed are left out.
+    path (PathLike): The PNG to write (atomically).
+    RETURNS (Path): The path written.
+    """
+    # Imported here: rendering Markdown and the README table needs no matplotlib.
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7, 5), layout="constrained")
+    ax = fig.add_subplot()
+    plotted = 0
+    for name, model in report.get("models", {}).items():
+        latency = _get(model, "speed", "latency_ms_p50")
+        accuracy = _get(model, "quality", "accuracy")
+        if latency is None or accuracy is None:
+            continue
+        ci = _get(model, "quality", "accuracy_ci95")
+        yerr = [[accuracy - ci[0]], [ci[1] - accuracy]] if ci else None
+        marker, color = ROLE_STYLES.get(model.get("role"), ("o", "tab:green"))
+        ax.errorbar([latency], [accuracy], yerr=yerr, fmt=marker, color=color, capsize=4)
+        ax.annotate(name, (latency, accuracy), xytext=(6, 6), textcoords="offset points")
+        plotted += 1
+    if plotted:
+        ax.set_xscale("log")
+    else:
+        ax.text(0.5, 0.5, "no speed measurements", ha="center", va="center", transform=ax.transAxes)
+    ax.margins(x=0.15, y=0.1)  # room for the point labels
+    ax.set_xlabel("p50 latency per message (ms, log scale)")
+    ax.set_ylabel("accuracy (95% CI)")
+    ax.set_title(f"Accuracy against latency (n = {report.get('n', MISSING)})")
+    ax.grid(True, which="both", alpha=0.3)
+    return _save_png(fig, path)
+
+
+def plot_confusion(labels: List[str], matrix: List[List[int]], title: str, path: PathLike) -> Path:
+    """Plot a confusion matrix as a heat map: rows gold, columns predicted.
+
+    labels (List[str]): The labels, in the order of the matrix rows and columns.
+    matrix (List[List[int]]): Counts, matrix[gold][predicted].
+    title (str): The plot title.
+    path (PathLike): The PNG to write (atomically).
+    RETURNS (Path): The path written. Counts are written in the cells for up to 20 labels.
+    """
+    from matplotlib.figure import Figure
+
+    n = len(labels)
+    if len(matrix) != n or any(len(row) != n for row in matrix):
+        shape = f"{len(matrix)} rows of lengths {sorted({len(row) for row in matrix})}"
+        raise ValueError(f"plot_confusion: {n} labels need a {n} x {n} matrix, got {shape}")
+    side = max(4.0, 0.3 * n + 2.5)
+    fig = Figure(figsize=(side + 1, side), layout="constrained")
+    ax = fig.add_subplot()
+    image = ax.imshow(matrix, cmap="Blues")
+    fig.colorbar(image, ax=ax, shrink=0.8)
+    font = 9 if n <= MAX_ANNOTATED_LABELS else 7
+    ax.set_xticks(range(n), labels, rotation=45 if n <= MAX_ANNOTATED_LABELS else 90, ha="right",
+                  rotation_mode="anchor", fontsize=font)
+    ax.set_yticks(range(n), labels, fontsize=font)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("gold")
+    ax.set_title(title)
+    if n <= MAX_ANNOTATED_LABELS:
+        top = max((max(row) for row in matrix), default=0)
+        for i, row in enumerate(matrix):
+            for j, count in enumerate(row):
+                color = "white" if count > top / 2 else "black"
+                ax.text(j, i, str(count), ha="center", va="center", color=color, fontsize=font)
+    return _save_png(fig, path)
+
+
+# Outputs
+
+
+def write_report(report: Dict, output_dir: PathLike) -> List[Path]:
+    """Write report.json, REPORT.md, accuracy_latency.png and confusion_<name>.png per model.
+
+    report (Dict): The evaluation report.
+    output_dir (PathLike): The folder (created if needed). Each file is written atomically.
+    RETURNS (List[Path]): The paths written. Models without a confusion matrix get no plot.
+    """
+    output_dir = Path(output_dir)
+    # Render before writing: a report that cannot be rendered leaves the old files in place.
+    markdown = render_markdown(report)
+    paths = [output_dir / "report.json", output_dir / "REPORT.md"]
+    write_atomic(paths[0], json.dumps(report, indent=2, ensure_ascii=False).encode("utf8"))
+    write_atomic(paths[1], markdown.encode("utf8"))
+    paths.append(plot_accuracy_latency(report, output_dir / "accuracy_latency.png"))
+    labels = report.get("labels") or []
+    for name, model in report.get("models", {}).items():
+        matrix = _get(model, "quality", "confusion")
+        if matrix:
+            title = f"{name}: confusion matrix (n = {sum(map(sum, matrix))})"
+            paths.append(plot_confusion(labels, matrix, title, output_dir / confusion_filename(name)))
+    return paths
+
+
+def load_ablation(path: Optional[PathLike]) -> Optional[Dict]:
+    """The ablation results (`metrics/ablation.json` from the ablate command), or None if there are none."""
+    if path is None or not Path(path).exists():
+        return None
+    return json.loads(Path(path).read_text(encoding="utf8"))
+
+
+def summary_rows(report: Dict) -> Tuple[List[str], List[List[str]]]:
+    """A short summary for the terminal: header and one row per model."""
+    header = ["model", "accuracy [95% CI]", "macro-F1", "ms/msg p50", "docs/s", "MB on disk", "gain kept"]
+    rows = [
+        [
+            name,
+            _with_ci(_get(model, "quality", "accuracy"), _get(model, "quality", "accuracy_ci95")),
+            _fixed(_get(model, "quality", "macro_f1")),
+            _num(_get(model, "speed", "latency_ms_p50")),
+            _num(_get(model, "speed", "pipe_docs_per_s")),
+            _mb(_get(model, "size", "folder_bytes")),
+            _percent(_get(report, "comparisons", name, "gain_kept")),
+        ]
+        for name, model in report.get("models", {}).items()
+    ]
+    return header, rows
+
+
+def results_table(report: Dict) -> str:
+    """A compact Markdown results table for the README, with a line on where it was measured.
+
+    report (Dict): The evaluation report. Speed-up and gain kept are filled for students only.
+    RETURNS (str): The table and the "Measured ..." line.
+    """
+    headers = [
+        "model", "accuracy [95% CI]", "macro-F1", "ms/msg p50", "docs/s", "MB on disk",
+        "speed-up vs teacher", "gain kept",
+    ]
+    comparisons = report.get("comparisons") or {}
+    rows = []
+    for name, model in report.get("models", {}).items():
+        quality, speed = model.get("quality"), model.get("speed")
+        rows.append([
+            name,
+            _with_ci(_get(quality, "accuracy"), _get(quality, "accuracy_ci95")),
+            _fixed(_get(quality, "macro_f1")),
+            _num(_get(speed, "latency_ms_p50")),
+            _num(_get(speed, "pipe_docs_per_s")),
+            _mb(_get(model, "size", "folder_bytes")),
+            _times(_get(comparisons, name, "speedup_p50")),
+            _percent(_get(comparisons, name, "gain_kept")),
+        ])
+    machine = report.get("machine") or {}
+    measured = (
+        f"Measured {report.get('created', MISSING)} on {machine.get('cpu', MISSING)}, "
+        f"{machine.get('cores', MISSING)} cores (`{report.get('command', MISSING)}`), "
+        f"n = {report.get('n', MISSING)} test examples."
+    )
+    return f"{_table(headers, rows)}\n\n{measured}"
+
+
+def update_readme(readme_path: PathLike, table: str) -> bool:
+    """Replace the text between the results markers of a README with `table`.
+
+    readme_path (PathLike): The README, holding the lines `<!-- results:start -->` and
+        `<!-- results:end -->`, in that order.
+    table (str): The new text between them, e.g. from `results_table`.
+    RETURNS (bool): Whether the file changed. It is written atomically, and only when it changed.
+        Raises DataError (a ValueError) naming the file and the missing marker.
+    """
+    path = Path(readme_path)
+    text = path.read_bytes().decode("utf8")
+    fix = f"put the lines `{RESULTS_START}` and `{RESULTS_END}` where the results table goes"
+    start = text.find(RESULTS_START)
+    if start < 0:
+        raise DataError(path, None, f"no `{RESULTS_START}` marker line", fix)
+    end = text.find(RESULTS_END, start)
+    if end < 0:
+        raise DataError(path, None, f"no `{RESULTS_END}` marker line after `{RESULTS_START}`", fix)
+    new = text[: start + len(RESULTS_START)] + "\n" + table.strip("\n") + "\n" + text[end:]
+    if new == text:
+        return False
+    write_atomic(path, new.encode("utf8"))
+    return True
