@@ -36,8 +36,8 @@ class Variant:
     name (str): Short name, used for the output folder and in ablation.json.
     description (str): One line for the report.
     labels (str): "gold" (the gold training DocBin as it is) or "teacher" (a labelled transfer set).
-    augmented (bool): Whether the transfer set holds augmented and unlabelled texts, or only the
-        original training texts.
+    unlabelled (bool): Whether the user's unlabelled in-domain texts join the transfer set.
+    augmented (bool): Whether augmented samples (n_iter per text) join the transfer set.
     switch_off (Optional[str]): A registered augmenter whose probability is set to 0.
     hard (bool): Train on the teacher's argmax as a one-hot label instead of its probabilities.
     epochs (str): Which epoch count applies: "gold" (few texts, many passes) or "student".
@@ -46,6 +46,7 @@ class Variant:
     name: str
     description: str
     labels: str = "teacher"
+    unlabelled: bool = True
     augmented: bool = True
     switch_off: Optional[str] = None
     hard: bool = False
@@ -54,10 +55,12 @@ class Variant:
 
 VARIANTS = (
     Variant("gold", "gold labels of the training texts only (the baseline's data)",
-            labels="gold", augmented=False, epochs="gold"),
+            labels="gold", unlabelled=False, augmented=False, epochs="gold"),
     Variant("originals", "teacher probabilities of the training texts only, no augmentation",
-            augmented=False, epochs="gold"),
-    Variant("full", "teacher probabilities on the full transfer set"),
+            unlabelled=False, augmented=False, epochs="gold"),
+    Variant("unlabelled", "teacher probabilities of the training and unlabelled texts, no augmentation",
+            augmented=False),
+    Variant("full", "teacher probabilities on the full transfer set (unlabelled texts and augmentation)"),
     Variant("no_mask", "full transfer set without masking", switch_off="distill_spacy.mask.v1"),
     Variant("no_pos", "full transfer set without POS-guided replacement", switch_off="distill_spacy.pos.v1"),
     Variant("no_ngram", "full transfer set without n-gram sampling", switch_off="distill_spacy.ngram.v1"),
@@ -79,13 +82,14 @@ class AblationSettings:
     n_iter (int): Samples drawn per source text.
     budget (int): Most texts in a transfer set, sources included; 0 for no cap.
     pos_model (str): Pipeline for POS tags and sentences; "" for none.
-    unlabelled (Optional[PathLike]): Unlabelled in-domain texts, added to the augmented transfer sets.
+    unlabelled (Optional[PathLike]): Unlabelled in-domain texts, added to the transfer sets of all
+        variants but `gold` and `originals`; without them the `unlabelled` variant is skipped.
     text_col (str): Column/field of CSV/JSONL inputs that holds the text.
     seed (int): Seed of augmentation and of balancing.
     lang (str): Language code of the texts and of the student (`nlp.lang`).
     batch_size (int): Texts per forward pass of the teacher.
     balance (bool): Drop augmented texts of over-represented teacher labels, as `label --balance`.
-    student_epochs (int): Epochs over a transfer set with augmented texts.
+    student_epochs (int): Epochs over a transfer set with unlabelled or augmented texts.
     gold_epochs (int): Epochs over the training texts alone (the baseline's epoch count).
     gpu_id (int): GPU for the teacher and training, or -1 for CPU.
     overrides (Dict[str, Any]): More dotted config overrides for every student, e.g.
@@ -149,12 +153,12 @@ def build_transfer_set(
 ):
     """Write a variant's transfer texts (JSONL), as the `augment` step would with its settings.
 
-    Variants without augmentation keep the training texts alone: no samples, no unlabelled texts.
+    Variants without augmentation draw no samples; only some variants take the unlabelled texts.
     RETURNS (AugmentSummary): What `augment` drew, kept and dropped.
     """
     return augment(
         train, output, heldout=heldout,
-        unlabelled=settings.unlabelled if variant.augmented else None,
+        unlabelled=settings.unlabelled if variant.unlabelled else None,
         augmenter_specs=variant_specs(variant, settings.augmenter_specs),
         n_iter=settings.n_iter if variant.augmented else 0,
         budget=settings.budget, pos_model=settings.pos_model, lang=settings.lang, seed=settings.seed,
@@ -279,8 +283,9 @@ def variant_recipe(variant: Variant, settings: AblationSettings, inputs: Dict[st
         used += ["teacher", "test"]  # the test set feeds the leakage guard
         data.update({"augmenters": variant_specs(variant, settings.augmenter_specs), "seed": settings.seed,
                      "balance": settings.balance, "hard": variant.hard})
-        if variant.augmented:
+        if variant.unlabelled:
             used.append("unlabelled")
+        if variant.augmented:
             data.update({"n_iter": settings.n_iter, "budget": settings.budget, "pos_model": settings.pos_model})
     data["inputs"] = {key: inputs[key] for key in used}
     return _jsonable(data)
@@ -441,6 +446,9 @@ def run_ablation(
         "baseline_accuracy": baseline_accuracy, "teacher_accuracy": teacher_accuracy,
         "variants": list(read_ablation(metrics).get("variants", [])),
     }
+    if settings.unlabelled is None and any(v.name == "unlabelled" for v in variants):
+        msg.info("Skipping the variant 'unlabelled': no unlabelled texts were given (--unlabelled)")
+        variants = [v for v in variants if v.name != "unlabelled"]
     for i, variant in enumerate(variants, start=1):
         msg.divider(f"Ablation {i}/{len(variants)}: {variant.name}")
         msg.text(variant.description)

@@ -724,10 +724,15 @@ def augment(
     texts = read_texts(train, text_col)
     extra = read_texts(unlabelled, text_col) if unlabelled else []
     held = [t for path in heldout for t in read_texts(path, text_col)]
+    if n_iter == 0:
+        # Nothing is sampled, so the sources need no tags: the tokenizer alone is enough.
+        pos_model = ""
+        if not extra:
+            msg.warn(errors.W_NO_TRANSFER_TEXTS.format(n=len(texts)))
     mark = time.perf_counter()
     nlp = load_pos_model(pos_model, lang)
     seconds["load_model"] = time.perf_counter() - mark
-    if not pos_model:
+    if not pos_model and n_iter > 0:
         msg.warn(errors.W_NO_POS_MODEL.format(lang=lang))
     elif nlp.lang != lang:
         msg.warn(errors.W_POS_MODEL_LANG.format(name=pos_model, model_lang=nlp.lang, lang=lang))

@@ -111,6 +111,11 @@ W_POS_MODEL_LANG = (
     "the POS model {name!r} is for language {model_lang!r}, but lang is {lang!r}; "
     "its tags and tokens will not fit the texts well"
 )
+W_NO_TRANSFER_TEXTS = (
+    "n_iter is 0 and no unlabelled texts were given: the transfer set holds only the {n} training "
+    "texts, and the student learns little more than the baseline. Give unlabelled in-domain texts "
+    "(--vars.unlabelled) or draw augmented samples (e.g. --vars.n_iter 20)."
+)
 W_BUDGET_BELOW_SOURCES = (
     "the budget ({budget}) does not exceed the {sources} source texts: no augmented texts drawn"
 )

@@ -34,7 +34,7 @@ TEST = [
     ("great price", "positive"), ("terrible screen", "negative"), ("would buy it", "positive"),
     ("poor sound", "negative"), ("love the battery", "positive"), ("never buy this", "negative"),
 ]
-NAMES = ["gold", "originals", "full", "no_mask", "no_pos", "no_ngram", "no_sentence", "hard"]
+NAMES = ["gold", "originals", "unlabelled", "full", "no_mask", "no_pos", "no_ngram", "no_sentence", "hard"]
 ENTRY_KEYS = {
     "name", "description", "transfer_size", "epochs", "accuracy", "accuracy_ci95", "macro_f1",
     "agreement_with_teacher", "gain_kept",
@@ -95,7 +95,7 @@ def test_variant_names_and_order():
     assert [v.name for v in VARIANTS] == NAMES
     settings = AblationSettings(student_epochs=2, gold_epochs=30)
     assert {v.name: settings.epochs(v) for v in VARIANTS} == {
-        "gold": 30, "originals": 30, "full": 2, "no_mask": 2, "no_pos": 2, "no_ngram": 2, "no_sentence": 2,
+        "gold": 30, "originals": 30, "unlabelled": 2, "full": 2, "no_mask": 2, "no_pos": 2, "no_ngram": 2, "no_sentence": 2,
         "hard": 2,
     }
 
@@ -125,6 +125,7 @@ def test_full_and_hard_keep_the_main_settings():
     assert variant_specs(VARIANTS_BY_NAME["full"], specs) == specs
     assert variant_specs(VARIANTS_BY_NAME["hard"], specs) == specs
     assert variant_specs(VARIANTS_BY_NAME["originals"], specs) == {}
+    assert variant_specs(VARIANTS_BY_NAME["unlabelled"], specs) == {}
 
 
 @pytest.mark.parametrize("name,method", [
@@ -155,7 +156,12 @@ def test_originals_transfer_set_is_the_train_texts(corpus, tmp_path):
     output = tmp_path / "transfer.jsonl"
     build_transfer_set(VARIANTS_BY_NAME["originals"], settings, corpus / "train.spacy", [], output)
     assert transfer_rows(output) == [{"text": t, "source": "original"} for t, _ in TRAIN]
-    # The augmented variants do take the unlabelled texts.
+    # The unlabelled variant takes the unlabelled texts and draws no samples.
+    build_transfer_set(VARIANTS_BY_NAME["unlabelled"], settings, corpus / "train.spacy", [], output)
+    assert transfer_rows(output) == [{"text": t, "source": "original"} for t, _ in TRAIN] + [
+        {"text": "the screen is fine", "source": "unlabelled"}, {"text": "it was not very good", "source": "unlabelled"}
+    ]
+    # The augmented variants take them too.
     build_transfer_set(VARIANTS_BY_NAME["full"], settings, corpus / "train.spacy", [], output)
     assert "the screen is fine" in {r["text"] for r in transfer_rows(output)}
 
@@ -280,6 +286,13 @@ def built(monkeypatch):
 
     monkeypatch.setattr(ablation, "run_variant", counted)
     return names
+
+
+def test_unlabelled_variant_is_skipped_without_unlabelled_texts(run, built, capsys):
+    result = run("unlabelled,gold")
+    assert built == ["gold"]
+    assert [e["name"] for e in result["variants"]] == ["gold"]
+    assert "Skipping the variant 'unlabelled'" in capsys.readouterr().out
 
 
 def test_existing_outputs_are_skipped_unless_forced(run, built, capsys):

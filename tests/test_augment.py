@@ -361,6 +361,23 @@ def test_language_without_pos_model(tmp_path, capsys):
     assert summary.settings["lang"] == "fi"
 
 
+def test_n_iter_0_keeps_the_sources_without_loading_the_pos_model(tmp_path, capsys, monkeypatch):
+    train = write_lines(tmp_path / "train.txt", REVIEWS[:3])
+    unlabelled = write_lines(tmp_path / "extra.txt", ["The zip broke on day two."])
+    loaded = []
+    monkeypatch.setattr(augment_module, "_load", lambda name: loaded.append(name))
+    output = tmp_path / "transfer.jsonl"
+    summary = augment(train, output, unlabelled=unlabelled, n_iter=0)  # default pos_model: not loaded
+    records = [json.loads(line) for line in output.read_text(encoding="utf8").splitlines()]
+    assert [r["source"] for r in records] == ["original"] * 3 + ["unlabelled"]
+    assert summary.drawn == 0 and loaded == []
+    out = capsys.readouterr().out
+    assert "POS-guided replacement is off" not in out and "n_iter is 0" not in out
+    # Without unlabelled texts the transfer set is the training set: say so.
+    augment(train, output, n_iter=0)
+    assert "n_iter is 0 and no unlabelled texts" in capsys.readouterr().out
+
+
 def test_summary_matches_file(tmp_path):
     train = write_lines(tmp_path / "train.txt", REVIEWS + [REVIEWS[0]])  # one duplicate original
     extra = ["The zip broke on day two.", "", REVIEWS[6] + " Still happy.", "A dev text."]

