@@ -25,7 +25,7 @@ def model_card(
 ) -> Dict:
     """What the student is, where it came from and how it scores: the `distill_spacy` meta entry.
 
-    report_path (PathLike): `metrics/report.json` from `evaluate` (baseline, teacher, student).
+    report_path (PathLike): `metrics/evaluation.json` (or report.json) from `evaluate`.
     transfer_summary (Optional[PathLike]): `corpus/transfer.summary.json` from `augment`.
     teacher_model (str): The teacher's name (the `teacher_model` var).
     dataset (str): The training data the teacher and baseline saw.

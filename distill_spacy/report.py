@@ -424,6 +424,45 @@ def write_report(report: Dict, output_dir: PathLike) -> List[Path]:
     return paths
 
 
+EVALUATION_FILE = "evaluation.json"
+
+
+def write_evaluation(evaluation: Dict, output_dir: PathLike) -> Path:
+    """Write what `evaluate` measured to `<output_dir>/evaluation.json` (atomically).
+
+    evaluation (Dict): `evaluate.evaluate_models`' result, with "sources": {"wheel_dir", "ablation"}
+        naming where `build_report` finds the wheels and the ablation results.
+    RETURNS (Path): The file.
+    """
+    path = Path(output_dir) / EVALUATION_FILE
+    write_atomic(path, json.dumps(evaluation, indent=2, ensure_ascii=False).encode("utf8"))
+    return path
+
+
+def build_report(output_dir: PathLike) -> Dict:
+    """Assemble and write the report from evaluation.json, the wheels and the ablation results.
+
+    report.json = evaluation.json + the size of the wheel that packs each model's exact weights (in
+    the wheel folder evaluate was given) + ablation.json when it exists. It is rebuilt after
+    `package` and `ablate` without measuring again, and evaluation.json, the output that
+    `spacy project` tracks for `evaluate`, stays as evaluate wrote it.
+
+    output_dir (PathLike): The metrics folder holding evaluation.json.
+    RETURNS (Dict): The report, written with REPORT.md and the plots by `write_report`.
+    """
+    from .evaluate import attach_wheels  # evaluate imports scikit-learn; rendering alone does not need it
+
+    path = Path(output_dir) / EVALUATION_FILE
+    if not path.exists():
+        raise FileNotFoundError(f"{path} does not exist: run `spacy project run evaluate` first")
+    report = json.loads(path.read_text(encoding="utf8"))
+    sources = report.get("sources") or {}
+    attach_wheels(report, sources.get("wheel_dir"))
+    report["ablation"] = load_ablation(sources.get("ablation"))
+    write_report(report, output_dir)
+    return report
+
+
 def load_ablation(path: Optional[PathLike]) -> Optional[Dict]:
     """The ablation results (`metrics/ablation.json` from the ablate command), or None if there are none."""
     if path is None or not Path(path).exists():

@@ -28,7 +28,7 @@ def main(
 ):
     """Train the student on the teacher's probabilities of the test texts; report agreement on them."""
     docs = list(DocBin().from_disk(test).get_docs(spacy.blank("xx").vocab))
-    texts, labels = [d.text for d in docs], list(docs[0].cats)
+    texts, labels, gold = [d.text for d in docs], list(docs[0].cats), gold_labels(docs)
     teacher_probs = predict_probs(spacy.load(teacher), texts, labels)
     labelled = DocBin()
     for doc, row in zip(docs, teacher_probs):
@@ -40,9 +40,9 @@ def main(
                  "training.max_epochs": epochs, "components.textcat.warmup_examples": 0}
     train(config, output_dir / "student", overrides=overrides)
     student = spacy.load(output_dir / "student" / "model-last")
-    scores = quality_metrics(gold_labels(docs), predict_probs(student, texts, labels), labels,
+    scores = quality_metrics(gold, predict_probs(student, texts, labels), labels,
                              reference=predict_from_probs(teacher_probs, labels))
-    result = {"n": len(texts), "accuracy": scores["accuracy"], "agreement_with_teacher": scores["agreement_with_teacher"]}
+    result = {key: scores[key] for key in ("n", "accuracy", "agreement_with_teacher")}
     write_atomic(output_dir / "fit.json", (json.dumps(result, indent=2) + "\n").encode("utf8"))
     msg.good(f"Fitted on the teacher's probabilities of {len(texts)} test texts: accuracy "
              f"{result['accuracy']:.3f}, agreement with the teacher {result['agreement_with_teacher']:.3f}")

@@ -1,4 +1,4 @@
-"""Score baseline, teacher and students side by side; write metrics/report.json, REPORT.md and plots."""
+"""Score baseline, teacher and students side by side; write metrics/evaluation.json, then the report."""
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -7,16 +7,16 @@ import typer
 from wasabi import msg
 
 from distill_spacy.evaluate import evaluate_models
-from distill_spacy.report import load_ablation, summary_rows, write_report
+from distill_spacy.report import build_report, summary_rows, write_evaluation
 
 
 def main(
     test: Path = typer.Argument(..., exists=True, dir_okay=False, help="Gold test data (.spacy)"),
-    output_dir: Path = typer.Argument(Path("metrics"), help="Folder for report.json, REPORT.md and the plots"),
+    output_dir: Path = typer.Argument(Path("metrics"), help="Folder for evaluation.json, report.json, REPORT.md, plots"),
     model: List[str] = typer.Option(..., "--model", "-m", help="name=path of a pipeline (repeatable); "
                                     "'baseline' and 'teacher' name those roles, other names are students"),
     wheel_dir: Optional[Path] = typer.Option(None, "--wheel-dir", help="Where `spacy package` writes wheels"),
-    ablation: Optional[Path] = typer.Option(None, "--ablation", help="ablation.json from the ablate command"),
+    ablation: Optional[Path] = typer.Option(None, "--ablation", help="Where the ablate command writes ablation.json"),
     repeats: int = typer.Option(3, "--repeats", help="Timing repeats (the report gives their medians)"),
     n_single: int = typer.Option(300, "--n-single", help="Messages timed one by one per repeat"),
     speed: bool = typer.Option(True, "--speed/--no-speed", help="Time the models"),
@@ -29,15 +29,17 @@ def main(
             msg.fail(f"--model {spec!r}: expected name=path to a trained pipeline folder", exits=1)
         models[name] = Path(path)
     command = "python " + " ".join(sys.argv)
-    report = evaluate_models(
+    evaluation = evaluate_models(
         models, test, wheel_dir=wheel_dir, speed=speed, memory=speed, repeats=repeats, n_single=n_single,
         command=command,
     )
-    report["ablation"] = load_ablation(ablation)
-    written = write_report(report, output_dir)
+    evaluation["sources"] = {"wheel_dir": str(wheel_dir) if wheel_dir else None,
+                             "ablation": str(ablation) if ablation else None}
+    write_evaluation(evaluation, output_dir)
+    report = build_report(output_dir)
     header, rows = summary_rows(report)
     msg.table(rows, header=header, divider=True)
-    msg.good(f"Scored {len(models)} models on {report['n']} test examples; wrote {len(written)} files to {output_dir}")
+    msg.good(f"Scored {len(models)} models on {report['n']} test examples; report in {output_dir / 'REPORT.md'}")
 
 
 if __name__ == "__main__":

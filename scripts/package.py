@@ -13,7 +13,7 @@ def main(
     output_dir: Path = typer.Argument(..., help="Folder for the converted pipeline"),
     name: str = typer.Option(..., "--name", help="Package name (without the language prefix)"),
     version: str = typer.Option(..., "--version", help="Package version"),
-    report: Path = typer.Option(Path("metrics/report.json"), "--report", help="report.json from evaluate"),
+    report: Path = typer.Option(Path("metrics/evaluation.json"), "--report", help="evaluation.json from evaluate"),
     transfer_summary: Optional[Path] = typer.Option(None, "--transfer-summary", help="transfer.summary.json from augment"),
     teacher: str = typer.Option("", "--teacher", help="The teacher's model name"),
     dataset: str = typer.Option("", "--dataset", help="The labelled training data"),

@@ -20,7 +20,7 @@ from distill_spacy.evaluate import (
     quality_metrics,
     wilson_interval,
 )
-from distill_spacy.report import write_report
+from distill_spacy.report import build_report, write_evaluation, write_report
 
 GOLD = ["pos", "pos", "pos", "neg", "neg", "neu"]
 PRED = ["pos", "pos", "neg", "neg", "pos", "pos"]
@@ -180,7 +180,7 @@ def test_find_wheel_matches_weights_only(tmp_path):
     assert find_wheel(None, model) is None
 
 
-def test_report_builds_from_a_tiny_run(tmp_path):
+def write_test_set(tmp_path):
     test_docs = DocBin()
     nlp = spacy.blank("en")
     for text, label in TRAIN + [("love it, great", "pos"), ("it broke, terrible", "neg")]:
@@ -188,6 +188,11 @@ def test_report_builds_from_a_tiny_run(tmp_path):
         doc.cats = {"pos": float(label == "pos"), "neg": float(label == "neg")}
         test_docs.add(doc)
     test_docs.to_disk(tmp_path / "test.spacy")
+    return tmp_path / "test.spacy"
+
+
+def test_report_builds_from_a_tiny_run(tmp_path):
+    write_test_set(tmp_path)
     models = {}
     for name, n_iter in (("baseline", 1), ("teacher", 20), ("student", 10)):
         models[name] = tmp_path / name
@@ -215,3 +220,31 @@ def test_report_builds_from_a_tiny_run(tmp_path):
     assert json.loads((tmp_path / "metrics" / "report.json").read_text())["n"] == 8
     for path in written:
         assert path.stat().st_size > 0
+
+
+def test_build_report_adds_the_wheel_and_the_ablation_without_touching_the_evaluation(tmp_path):
+    model = tmp_path / "student"
+    train_textcat(2).to_disk(model)
+    evaluation = evaluate_models({"student": model}, write_test_set(tmp_path), speed=False, memory=False)
+    metrics = tmp_path / "metrics"
+    evaluation["sources"] = {"wheel_dir": str(tmp_path / "dist"), "ablation": str(metrics / "ablation.json")}
+    write_evaluation(evaluation, metrics)
+    report = build_report(metrics)  # no wheel, no ablation yet
+    assert report["models"]["student"]["size"]["wheel_bytes"] is None and report["ablation"] is None
+    measured = (metrics / "evaluation.json").read_bytes()
+    (tmp_path / "dist").mkdir()
+    with zipfile.ZipFile(tmp_path / "dist" / "en_x-0.1.0-py3-none-any.whl", "w") as archive:
+        archive.writestr("en_x/en_x-0.1.0/textcat/model", (model / "textcat" / "model").read_bytes())
+    ablation = {"n": 8, "baseline_accuracy": 0.5, "teacher_accuracy": 0.9, "variants": []}
+    (metrics / "ablation.json").write_text(json.dumps(ablation))
+    report = build_report(metrics)
+    on_disk = json.loads((metrics / "report.json").read_text())
+    assert on_disk == json.loads(json.dumps(report))
+    assert on_disk["models"]["student"]["size"]["wheel_bytes"] == (tmp_path / "dist").joinpath(
+        "en_x-0.1.0-py3-none-any.whl").stat().st_size
+    assert on_disk["ablation"] == ablation
+    assert "## Ablations" in (metrics / "REPORT.md").read_text()
+    # What evaluate measured stays as it was: spacy project tracks that file.
+    assert (metrics / "evaluation.json").read_bytes() == measured
+    with pytest.raises(FileNotFoundError, match="evaluate"):
+        build_report(tmp_path / "elsewhere")
