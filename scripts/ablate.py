@@ -6,11 +6,10 @@ import typer
 from spacy.cli._util import parse_config_overrides
 from wasabi import msg
 
-from distill_spacy.ablation import (
-    TABLE_HEADER, VARIANTS, AblationSettings, parse_variants, run_ablation, table_rows,
-)
+from distill_spacy.ablation import VARIANTS, AblationSettings, parse_variants, run_ablation
 from distill_spacy.augment import AugmenterError, default_augmenter_specs, parse_augmenter_specs
 from distill_spacy.errors import DataError, ModelNotFound
+from distill_spacy.report import ablation_rows
 
 app = typer.Typer(add_completion=False)
 
@@ -95,8 +94,8 @@ def main(
         f"Test set {result['test']} ({result['n']} texts): teacher accuracy {result['teacher_accuracy']:.3f}, "
         f"baseline accuracy {result['baseline_accuracy']:.3f}"
     )
-    aligns = ("l",) + ("r",) * (len(TABLE_HEADER) - 1)
-    msg.table(table_rows(result), header=TABLE_HEADER, divider=True, aligns=aligns)
+    header, rows = ablation_rows(result)
+    msg.table(rows, header=header, divider=True, aligns=("l", "l") + ("r",) * (len(header) - 2))
     msg.good(f"Ran {len(chosen)} of {len(VARIANTS)} variants in {output_dir}; wrote {metrics}")
 
 

@@ -19,7 +19,7 @@ def main(
     ablation: Optional[Path] = typer.Option(None, "--ablation", help="Where the ablate command writes ablation.json"),
     repeats: int = typer.Option(3, "--repeats", help="Timing repeats (the report gives their medians)"),
     n_single: int = typer.Option(300, "--n-single", help="Messages timed one by one per repeat"),
-    speed: bool = typer.Option(True, "--speed/--no-speed", help="Time the models"),
+    speed: bool = typer.Option(True, "--speed/--no-speed", help="Time the models and measure their memory"),
 ):
     """Score pipelines on the gold test set, on CPU, and write the evaluation report."""
     models = {}
@@ -30,7 +30,7 @@ def main(
         models[name] = Path(path)
     command = "python " + " ".join(sys.argv)
     evaluation = evaluate_models(
-        models, test, wheel_dir=wheel_dir, speed=speed, memory=speed, repeats=repeats, n_single=n_single,
+        models, test, speed=speed, memory=speed, repeats=repeats, n_single=n_single,
         command=command,
     )
     evaluation["sources"] = {"wheel_dir": str(wheel_dir) if wheel_dir else None,
