@@ -19,13 +19,16 @@ from typing import Any, Dict, List, Optional, Sequence
 import spacy
 from spacy.cli.train import train as spacy_train
 from spacy.tokens import DocBin
+from thinc.api import Config
 from wasabi import msg
 
 from . import errors
 from .augment import augment, default_augmenter_specs
+from .calibration import Calibration
 from .data import PathLike, fingerprint, write_atomic
 from .evaluate import gain_kept, predict_from_probs, predict_probs, quality_metrics, read_gold
-from .teacher import label_transfer_set
+from .label import label_transfer_set
+from .student import length_overrides
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,8 @@ class AblationSettings:
     overrides (Dict[str, Any]): More dotted config overrides for every student, e.g.
         {"components.textcat.loss.kind": "kl"}. Paths, epochs and lang are set by the ablation.
     progress (bool): Show progress bars.
+    calibration (Optional[PathLike]): The teacher's calibration.json, applied when labelling as in
+        the main run; None labels at T = 1.
     """
 
     augmenter_specs: Dict[str, Dict[str, Any]] = field(default_factory=default_augmenter_specs)
@@ -111,6 +116,7 @@ class AblationSettings:
     gpu_id: int = -1
     overrides: Dict[str, Any] = field(default_factory=dict)
     progress: bool = False
+    calibration: Optional[PathLike] = None
 
     def epochs(self, variant: Variant) -> int:
         return self.gold_epochs if variant.epochs == "gold" else self.student_epochs
@@ -212,6 +218,10 @@ def train_student(
         "paths.train": str(train), "paths.dev": str(dev),
         "training.max_epochs": epochs, "nlp.lang": lang,
     })
+    # The hash table sized for the labels, as `train-student` sizes it (unless overridden).
+    n_labels = len(read_gold(dev)[2])
+    for key, length in length_overrides(Config().from_disk(config, interpolate=False), n_labels).items():
+        settings.setdefault(key, length)
     spacy_train(config, output_dir, use_gpu=gpu_id, overrides=settings)
     return Path(output_dir) / "model-best"
 
@@ -272,6 +282,8 @@ def variant_recipe(variant: Variant, settings: AblationSettings, inputs: Dict[st
         used += ["teacher", "test"]  # the test set feeds the leakage guard
         data.update({"augmenters": variant_specs(variant, settings.augmenter_specs), "seed": settings.seed,
                      "balance": settings.balance, "hard": variant.hard})
+        if settings.calibration:  # only then, so that recipes stored before calibration stay valid
+            data["temperature"] = Calibration.from_disk(settings.calibration).temperature
         if variant.unlabelled:
             used.append("unlabelled")
         if variant.augmented:
@@ -322,9 +334,8 @@ def run_variant(
         msg.info(f"Transfer set: {summary.total} texts ({summary.kept} augmented) in {transfer}")
         data = folder / "transfer.spacy"
         labelled = label_transfer_set(teacher, transfer, train, data, cache, settings.batch_size,
-                                      settings.balance, settings.seed)
-        (folder / "transfer.labels.json").write_text(json.dumps(asdict(labelled), indent=2) + "\n",
-                                                     encoding="utf8")
+                                      settings.balance, settings.seed, settings.calibration)
+        write_atomic(folder / "transfer.labels.json", json.dumps(asdict(labelled), indent=2) + "\n")
         msg.info(f"Labelled {labelled.texts} texts ({labelled.from_cache} from the cache {cache})")
         if variant.hard:
             harden_docbin(data)

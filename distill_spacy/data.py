@@ -317,8 +317,11 @@ def fingerprint(path: PathLike) -> str:
     return digest.hexdigest()
 
 
-def write_atomic(path: PathLike, data: bytes) -> None:
-    """Write bytes to path via a temporary file in the same folder, so a crash leaves no half file."""
+def write_atomic(path: PathLike, data: Union[bytes, str]) -> None:
+    """Write bytes (or text, as UTF-8) to path via a temporary file in the same folder, so a crash
+    leaves no half file."""
+    if isinstance(data, str):
+        data = data.encode("utf8")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

@@ -78,6 +78,30 @@ W_OVERLAP = (
     "{count} text(s) of {split} also occur in {other} (e.g. {example!r}); "
     "scores on {split} overstate how well the model generalises"
 )
+E_TEACHER_PACKAGE = (
+    "The teacher {name!r} names the PyPI package {pip_name}, which is not installed.\n"
+    "  Fix: pip install {pip_name}"
+)
+E_SCHEDULE_STEPS = (
+    "The learning-rate schedule has {steps} steps; it needs at least 1.\n"
+    "  Fix: train on at least one document for at least one epoch (--training.max_epochs)."
+)
+W_SCHEDULE_UNSIZED = (
+    "The teacher's learning-rate schedule is sized by the training corpus (paths.train), which is not "
+    "set here: this optimizer uses a constant rate of {rate:g}. `spacy train --paths.train ...` sizes it."
+)
+E_SCHEDULE_WARMUP = (
+    "warmup_share is {value}; it must be at least 0 and below 1 (a share of the updates).\n"
+    "  Fix: set [training.optimizer.learn_rate] warmup_share to e.g. 0.1."
+)
+E_HEAD_LR_SCALE = (
+    "head_lr_scale is {value}; it must be above 0.\n"
+    "  Fix: set [training.optimizer] head_lr_scale to e.g. 10 (1 gives the head the encoder's rate)."
+)
+E_CALIBRATION_FILE = (
+    "this is not a readable calibration file ({error})",
+    "rerun the teacher's calibration: `spacy project run train-teacher --force`",
+)
 E_TEACHER_NOT_FOUND = (
     "The teacher model {name!r} is neither a local folder nor an installed offline package, "
     "and the Hugging Face hub is not reachable ({error}).\n"

@@ -24,6 +24,8 @@ from spacy.language import Language
 from spacy.tokens import Doc, DocBin
 from wasabi import msg
 
+from .calibration import Calibration, softmax_at
+
 PathLike = Union[str, Path]
 Z_95 = 1.959963984540054
 ROLES = ("baseline", "teacher")
@@ -351,6 +353,16 @@ def machine_info() -> Dict:
     }
 
 
+def dev_score(model: PathLike) -> Optional[float]:
+    """The dev `cats_score` that `spacy train` recorded in the pipeline's meta.json, if any."""
+    try:
+        meta = json.loads((Path(model) / "meta.json").read_text(encoding="utf8"))
+    except (OSError, ValueError):
+        return None
+    score = (meta.get("performance") or {}).get("cats_score")
+    return float(score) if isinstance(score, (int, float)) else None
+
+
 def role_of(name: str) -> str:
     """A model's role from its name: "baseline", "teacher", or else a student."""
     return name if name in ROLES else "student"
@@ -403,6 +415,7 @@ def evaluate_models(
     warmup: int = 20,
     batch_size: int = 64,
     command: str = "",
+    calibration: Optional[Dict[str, PathLike]] = None,
 ) -> Dict:
     """Score several pipelines on the same gold test set in one run; return the report dict.
 
@@ -412,6 +425,8 @@ def evaluate_models(
     speed (bool): Time latency and throughput (CPU, warm, medians over `repeats`).
     memory (bool): Measure the memory loading adds, in a subprocess per model.
     command (str): How the run was started, for the report.
+    calibration (Optional[Dict[str, PathLike]]): calibration.json files by model name (the
+        teacher's): the model's ECE is also measured after re-tempering with that temperature.
     RETURNS (Dict): The measurements (schema in report.py); wheel sizes and "ablation" are left
         empty for `report.build_report` to fill in.
     """
@@ -428,6 +443,12 @@ def evaluate_models(
         probs = predict_probs(nlp, texts, labels)
         pred = predict_from_probs(probs, labels)
         quality = quality_metrics(gold, probs, labels, reference=teacher_pred if name != "teacher" else None)
+        quality["temperature"] = quality["ece_calibrated"] = None
+        if calibration and name in calibration:
+            t = Calibration.from_disk(calibration[name]).temperature
+            tempered = softmax_at(numpy.log(numpy.maximum(probs, 1e-30)), t)
+            quality["temperature"] = t
+            quality["ece_calibrated"] = expected_calibration_error(tempered, [labels.index(g) for g in gold])
         if name == "teacher":
             teacher_pred = pred
         correct[name] = numpy.asarray([g == p for g, p in zip(gold, pred)])
@@ -436,6 +457,7 @@ def evaluate_models(
             "path": str(path),
             "role": role_of(name),
             "quality": quality,
+            "dev_score": dev_score(path),
             "speed": measure_speed(nlp, texts, n_single, warmup, repeats, batch_size) if speed else None,
             "size": {
                 "folder_bytes": folder_size(path),

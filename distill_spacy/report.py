@@ -214,6 +214,48 @@ def _comparisons(report: Dict) -> str:
     ])
 
 
+def _calibration(report: Dict) -> str:
+    """The teacher's calibration: ECE on test before and after its dev-fitted temperature."""
+    rows = [
+        [name, _num(_get(model, "quality", "temperature")), _fixed(_get(model, "quality", "ece")),
+         _fixed(_get(model, "quality", "ece_calibrated"))]
+        for name, model in report.get("models", {}).items()
+        if _get(model, "quality", "temperature") is not None
+    ]
+    if not rows:
+        return ""
+    return "\n".join([
+        "## Calibration of the teacher's probabilities",
+        "",
+        _table(["model", "temperature T", "ECE on test", "ECE on test at T"], rows),
+        "",
+        "T is fitted on the dev set by negative log-likelihood (temperature scaling, Guo et al. 2017) "
+        "and divides the teacher's logits when it labels the transfer set; it changes no prediction. "
+        "T < 1 sharpens probabilities that are too flat.",
+    ])
+
+
+def student_warnings(report: Dict) -> List[str]:
+    """Students that score below the baseline, on test or on dev (the dev score of training)."""
+    models = report.get("models", {})
+    baseline = next((m for m in models.values() if m.get("role") == "baseline"), None)
+    if baseline is None:
+        return []
+    warnings = []
+    for name, model in models.items():
+        if model.get("role") != "student":
+            continue
+        for where, key in (("test accuracy", ("quality", "accuracy")), ("dev score", ("dev_score",))):
+            ours, theirs = _get(model, *key), _get(baseline, *key)
+            if ours is not None and theirs is not None and ours < theirs:
+                warnings.append(
+                    f"**The student {name!r} is below the baseline** on {where}: {ours:.3f} vs {theirs:.3f}. "
+                    "The baseline (a bag-of-words textcat on the gold labels) serves better here; see the "
+                    "README's \"Many intents, few examples\" for what to change."
+                )
+    return warnings
+
+
 def _lowest_f1(report: Dict, name: str) -> List[str]:
     """The labels where a model has the lowest F1, lowest first (labels without F1 last)."""
     per_class = _get(report["models"][name], "quality", "per_class") or {}
@@ -312,8 +354,12 @@ def render_markdown(report: Dict) -> str:
     sections = [
         _header(report),
         "![Accuracy against p50 latency](accuracy_latency.png)",
-        _summary(report),
     ]
+    sections += [f"> ⚠ {w}" for w in student_warnings(report)]
+    sections.append(_summary(report))
+    calibration = _calibration(report)
+    if calibration:
+        sections.append(calibration)
     if report.get("comparisons"):
         sections.append(_comparisons(report))
     sections += [_per_class(report), _confusions(report)]
@@ -527,25 +573,27 @@ def results_table(report: Dict) -> str:
     return f"{_table(headers, rows)}\n\n{measured}"
 
 
-def update_readme(readme_path: PathLike, table: str) -> bool:
-    """Replace the text between the results markers of a README with `table`.
+def update_readme(readme_path: PathLike, table: str, block: str = "results") -> bool:
+    """Replace the text between the markers of a README block with `table`.
 
     readme_path (PathLike): The README, holding the lines `<!-- results:start -->` and
-        `<!-- results:end -->`, in that order.
+        `<!-- results:end -->` (for block "results"), in that order.
     table (str): The new text between them, e.g. from `results_table`.
+    block (str): The block's name in its markers: "results" or "benchmark".
     RETURNS (bool): Whether the file changed. It is written atomically, and only when it changed.
         Raises DataError (a ValueError) naming the file and the missing marker.
     """
+    start_marker, end_marker = f"<!-- {block}:start -->", f"<!-- {block}:end -->"
     path = Path(readme_path)
     text = path.read_bytes().decode("utf8")
-    fix = f"put the lines `{RESULTS_START}` and `{RESULTS_END}` where the results table goes"
-    start = text.find(RESULTS_START)
+    fix = f"put the lines `{start_marker}` and `{end_marker}` where the {block} table goes"
+    start = text.find(start_marker)
     if start < 0:
-        raise DataError(path, None, f"no `{RESULTS_START}` marker line", fix)
-    end = text.find(RESULTS_END, start)
+        raise DataError(path, None, f"no `{start_marker}` marker line", fix)
+    end = text.find(end_marker, start)
     if end < 0:
-        raise DataError(path, None, f"no `{RESULTS_END}` marker line after `{RESULTS_START}`", fix)
-    new = text[: start + len(RESULTS_START)] + "\n" + table.strip("\n") + "\n" + text[end:]
+        raise DataError(path, None, f"no `{end_marker}` marker line after `{start_marker}`", fix)
+    new = text[: start + len(start_marker)] + "\n" + table.strip("\n") + "\n" + text[end:]
     if new == text:
         return False
     write_atomic(path, new.encode("utf8"))

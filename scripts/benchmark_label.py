@@ -11,7 +11,7 @@ import spacy
 import typer
 from wasabi import msg
 
-from distill_spacy.teacher import LabelCache, label_texts, read_transfer_texts, teacher_fingerprint
+from distill_spacy.label import LabelCache, label_texts, read_transfer_texts, teacher_fingerprint
 
 
 def main(

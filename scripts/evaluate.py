@@ -20,6 +20,8 @@ def main(
     repeats: int = typer.Option(3, "--repeats", help="Timing repeats (the report gives their medians)"),
     n_single: int = typer.Option(300, "--n-single", help="Messages timed one by one per repeat"),
     speed: bool = typer.Option(True, "--speed/--no-speed", help="Time the models and measure their memory"),
+    calibration: List[str] = typer.Option([], "--calibration", help="name=calibration.json of a model (the teacher's), "
+                                          "to report its ECE after re-tempering too (repeatable)"),
 ):
     """Score pipelines on the gold test set, on CPU, and write the evaluation report."""
     models = {}
@@ -28,10 +30,16 @@ def main(
         if not sep or not Path(path).is_dir():
             msg.fail(f"--model {spec!r}: expected name=path to a trained pipeline folder", exits=1)
         models[name] = Path(path)
+    calibrations = {}
+    for spec in calibration:
+        name, sep, path = spec.partition("=")
+        if not sep or name not in models or not Path(path).is_file():
+            msg.fail(f"--calibration {spec!r}: expected name=path to the calibration.json of a --model", exits=1)
+        calibrations[name] = Path(path)
     command = "python " + " ".join(sys.argv)
     evaluation = evaluate_models(
         models, test, speed=speed, memory=speed, repeats=repeats, n_single=n_single,
-        command=command,
+        command=command, calibration=calibrations,
     )
     evaluation["sources"] = {"wheel_dir": str(wheel_dir) if wheel_dir else None,
                              "ablation": str(ablation) if ablation else None}

@@ -2,12 +2,14 @@
 import json
 from dataclasses import asdict
 from pathlib import Path
+from typing import Optional
 
 import spacy
 import typer
 from wasabi import msg
 
-from distill_spacy.teacher import label_transfer_set
+from distill_spacy.data import write_atomic
+from distill_spacy.label import label_transfer_set
 
 
 def main(
@@ -16,6 +18,8 @@ def main(
     train: Path = typer.Argument(..., exists=True, dir_okay=False, help="Gold training DocBin (for the originals)"),
     output: Path = typer.Argument(..., dir_okay=False, help="DocBin to write (.spacy)"),
     cache: Path = typer.Option(Path("corpus/label_cache.sqlite"), "--cache", help="Label cache (SQLite)"),
+    calibration: Optional[Path] = typer.Option(None, "--calibration", exists=True, dir_okay=False,
+                                               help="The teacher's calibration.json: its temperature re-tempers the probabilities"),
     batch_size: int = typer.Option(64, "--batch-size", "-b", help="Texts per forward pass"),
     balance: bool = typer.Option(False, "--balance/--no-balance", help="Drop augmented texts of over-represented teacher labels"),
     seed: int = typer.Option(0, "--seed", help="Seed of the balancing draw"),
@@ -24,15 +28,20 @@ def main(
     """Label the transfer set with the teacher's class probabilities and write the student's DocBin."""
     if gpu_id >= 0:
         spacy.require_gpu(gpu_id)
-    summary = label_transfer_set(teacher, transfer, train, output, cache, batch_size, balance, seed)
+    summary = label_transfer_set(teacher, transfer, train, output, cache, batch_size, balance, seed, calibration)
     summary_path = output.with_suffix(".labels.json")
-    summary_path.write_text(json.dumps(asdict(summary), indent=2) + "\n", encoding="utf8")
+    write_atomic(summary_path, json.dumps(asdict(summary), indent=2) + "\n")
     shares = ", ".join(
         f"{label} {n / summary.texts:.0%}" for label, n in sorted(summary.teacher_label_counts.items())
     )
     msg.info(f"Teacher labels over the transfer set: {shares}")
     if summary.dropped_by_balancing:
         msg.info(f"Balancing dropped {sum(summary.dropped_by_balancing.values())} texts: {summary.dropped_by_balancing}")
+    if calibration:
+        msg.info(
+            f"Teacher temperature T = {summary.temperature:.4g}: mean top probability "
+            f"{summary.mean_max_probability_raw:.3f} -> {summary.mean_max_probability:.3f}"
+        )
     msg.good(
         f"Labelled {summary.texts} texts ({summary.from_cache} from the cache), "
         f"{summary.with_gold} with gold labels; wrote {output} and {summary_path}"

@@ -45,7 +45,7 @@ def tiny_teacher(tiny_bert, tmp_path_factory) -> Path:
     from spacy.training import Example
     from spacy.util import load_config, load_model_from_config
 
-    config = load_config(Path(__file__).parent.parent / "configs" / "teacher.cfg")
+    config = load_config(Path(__file__).parent.parent / "configs" / "teacher.cfg", interpolate=True)
     config["components"]["transformer"]["model"]["name"] = str(tiny_bert)
     nlp = load_model_from_config(config, auto_fill=True)
     examples = [

@@ -16,7 +16,7 @@ from distill_spacy.ablation import (
 from distill_spacy.augment import default_augmenter_specs
 from distill_spacy.data import preprocess
 from distill_spacy.student import GOLD_KEY
-from distill_spacy.teacher import label_transfer_set
+from distill_spacy.label import label_transfer_set
 
 ROOT = Path(__file__).parent.parent
 TRAIN = [

@@ -290,3 +290,31 @@ def test_update_readme_end_before_start(tmp_path):
     readme.write_text("<!-- results:end -->\n<!-- results:start -->\n", encoding="utf8")
     with pytest.raises(ValueError, match="no `<!-- results:end -->` marker line after"):
         update_readme(readme, "table")
+
+
+def test_student_below_the_baseline_is_said_loudly(report):
+    # the sample student (0.738) is below the baseline (0.755) on test
+    text = render_markdown(report)
+    assert "⚠ **The student 'student' is below the baseline** on test accuracy: 0.738 vs 0.755" in text
+    assert text.index("below the baseline") < text.index("## Summary")
+    report["models"]["student"]["quality"]["accuracy"] = 0.80
+    assert "below the baseline" not in render_markdown(report)
+    report["models"]["student"]["dev_score"], report["models"]["baseline"]["dev_score"] = 0.70, 0.72
+    assert "on dev score: 0.700 vs 0.720" in render_markdown(report)
+
+
+def test_teacher_calibration_section(report):
+    assert "## Calibration" not in render_markdown(report)
+    report["models"]["teacher"]["quality"].update({"temperature": 0.0123, "ece_calibrated": 0.045})
+    text = render_markdown(report)
+    assert "## Calibration of the teacher's probabilities" in text
+    assert "| teacher | 0.0123 | 0.031 | 0.045 |" in text
+
+
+def test_update_readme_named_block(tmp_path):
+    path = tmp_path / "README.md"
+    path.write_text(README.replace("results:", "benchmark:"), encoding="utf8")
+    assert update_readme(path, "| new |", block="benchmark")
+    assert "<!-- benchmark:start -->\n| new |\n<!-- benchmark:end -->" in path.read_text(encoding="utf8")
+    with pytest.raises(DataError, match="results:start"):
+        update_readme(path, "| new |")

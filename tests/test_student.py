@@ -668,3 +668,48 @@ def test_warmup_hides_dev_scores_until_enough_examples(tmp_path):
 def test_negative_warmup_is_rejected():
     with pytest.raises(ValueError, match="warmup_examples"):
         English().add_pipe(FACTORY, config={"warmup_examples": -1})
+
+
+# The size rule of the bag-of-words hash table
+
+
+@pytest.mark.parametrize(
+    "n_labels,length", [(1, 2**18), (2, 2**18), (7, 2**18), (8, 2**18), (9, 2**17), (12, 2**17), (77, 2**14), (150, 2**13), (5000, 1024)]
+)
+def test_bow_length_follows_the_label_count(n_labels, length):
+    assert student.bow_length(n_labels) == length
+    # within the budget (but for the floor of 1024 rows), and never above spaCy's default
+    assert length * n_labels <= student.WEIGHTS_BUDGET or length == 1024
+    assert length <= 262144
+
+
+def test_bow_length_rejects_no_labels():
+    with pytest.raises(ValueError, match="n_labels"):
+        student.bow_length(0)
+
+
+@pytest.mark.parametrize(
+    "arch,keys",
+    [("bow", ["components.textcat.model.length"]),
+     ("ensemble", ["components.textcat.model.linear_model.length"]),
+     ("cnn", [])],
+)
+def test_length_overrides_find_every_bow_table(arch, keys):
+    config = Config().from_disk(ROOT / "configs" / f"student_{arch}.cfg", interpolate=False)
+    overrides = student.length_overrides(config, 77)
+    assert sorted(overrides) == keys
+    assert all(v == 2**14 for v in overrides.values())
+
+
+def test_student_on_77_labels_is_small(tmp_path):
+    """The sized BOW student for 77 labels stays a few MB on disk (spaCy's default table: 81 MB)."""
+    config = Config().from_disk(ROOT / "configs" / "student_bow.cfg")
+    for key, value in student.length_overrides(Config().from_disk(ROOT / "configs" / "student_bow.cfg", interpolate=False), 77).items():
+        config["components"]["textcat"]["model"][key.rsplit(".", 1)[-1]] = value
+    nlp = util.load_model_from_config(config, auto_fill=True)
+    labels = [f"intent_{i}" for i in range(77)]
+    examples = [Example.from_dict(nlp.make_doc(f"text {label}"), {"cats": {l: float(l == label) for l in labels}}) for label in labels]
+    nlp.initialize(lambda: examples)
+    nlp.to_disk(tmp_path / "student")
+    size = sum(p.stat().st_size for p in (tmp_path / "student").rglob("*") if p.is_file())
+    assert size < 6_000_000

