@@ -12,7 +12,7 @@ This module runs the teacher: it imports spacy-transformers and torch through `t
 """
 import json
 import shutil
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
@@ -335,7 +335,6 @@ def run_variant(
         data = folder / "transfer.spacy"
         labelled = label_transfer_set(teacher, transfer, train, data, cache, settings.batch_size,
                                       settings.balance, settings.seed, settings.calibration)
-        write_atomic(folder / "transfer.labels.json", json.dumps(asdict(labelled), indent=2) + "\n")
         msg.info(f"Labelled {labelled.texts} texts ({labelled.from_cache} from the cache {cache})")
         if variant.hard:
             harden_docbin(data)

@@ -9,7 +9,7 @@ import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Union
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import spacy
 from spacy.language import Language
@@ -25,6 +25,8 @@ PathLike = Union[str, Path]
 
 # Rasa entity markup: [text](entity), [text](entity:value), [text]{"entity": ...}, [text][{...}, ...]
 ENTITY_MARKUP = re.compile(r"\[(?P<text>[^\]]*)\](?:\([^)]*\)|\{[^}]*\}|\[[^\]]*\])")
+# A labelled text this long is a document, not a message: preprocess warns about it.
+LONG_TEXT = 10_000
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,8 @@ def read_text_file(path: PathLike) -> str:
     RETURNS (str): Its text. Raises DataError naming the line of the first bad byte.
     """
     path = Path(path)
+    if not path.is_file():
+        raise data_error(path, None, errors.E_NO_FILE)
     data = path.read_bytes()
     try:
         return data.decode("utf-8-sig")
@@ -121,9 +125,10 @@ def _clean_label(value: object, path: Path, line: int, column: str) -> str:
 
 
 def _check_columns(path: Path, found: Sequence[str], text_col: str, label_col: Optional[str], line: int):
-    wanted = [(text_col, "text", "--text-col")]
+    # The project var first: that is what a user of `spacy project run` types.
+    wanted = [(text_col, "text", "--vars.text_col (scripts: --text-col)")]
     if label_col is not None:
-        wanted.append((label_col, "label", "--label-col"))
+        wanted.append((label_col, "label", "--vars.label_col (scripts: --label-col)"))
     for column, role, option in wanted:
         if column not in found:
             raise data_error(
@@ -265,6 +270,12 @@ def check_splits(splits: Dict[str, List[Record]]) -> PreprocessSummary:
                     r.path, r.line, errors.E_UNSEEN_LABEL, label=r.label,
                     train=train[0].path, known=sorted(known),
                 )
+    long_texts = [r for recs in splits.values() for r in recs if len(r.text) > LONG_TEXT]
+    if long_texts:
+        longest = max(long_texts, key=lambda r: len(r.text))
+        msg.warn(errors.W_LONG_TEXT.format(
+            count=len(long_texts), limit=LONG_TEXT, n=len(longest.text), path=longest.path, line=longest.line
+        ))
     duplicates = {}
     for name, recs in splits.items():
         n = len(recs) - len({r.text for r in recs})
@@ -319,23 +330,40 @@ def fingerprint(path: PathLike) -> str:
 
 def write_atomic(path: PathLike, data: Union[bytes, str]) -> None:
     """Write bytes (or text, as UTF-8) to path via a temporary file in the same folder, so a crash
-    leaves no half file."""
-    if isinstance(data, str):
-        data = data.encode("utf8")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    leaves no half file. Raises DataError when the folder cannot be written to."""
+    write_all_atomic({path: data})
+
+
+def write_all_atomic(payloads: Dict[PathLike, Union[bytes, str]]) -> None:
+    """Write several files together: each goes to a temporary file beside its target first, and
+    only when all are written are they renamed into place. A failure while writing (a full disk,
+    a folder without write access) leaves every old file as it was and no temporary file behind.
+
+    payloads (Dict[PathLike, Union[bytes, str]]): Contents (text as UTF-8) by target path.
+    """
+    staged: List[Tuple[str, Path]] = []
     try:
-        # mkstemp creates the file readable by its owner only; give it the usual permissions.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
+        for path, data in payloads.items():
+            path = Path(path)
+            if isinstance(data, str):
+                data = data.encode("utf8")
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            except PermissionError as e:
+                raise data_error(path, None, errors.E_NOT_WRITABLE, error=e.strerror) from None
+            staged.append((tmp, path))
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        for tmp, _ in staged:
+            Path(tmp).unlink(missing_ok=True)
         raise
+    for tmp, path in staged:
+        os.replace(tmp, path)
 
 
 def preprocess(
@@ -366,10 +394,28 @@ def preprocess(
         for name, recs in splits.items()
     }
     payloads[Path(output_dir) / "labels.json"] = json.dumps(summary.labels, indent=2).encode("utf8")
-    for path, data in payloads.items():
-        write_atomic(path, data)
+    write_all_atomic(payloads)
     summary.outputs = {name: str(Path(output_dir) / f"{name}.spacy") for name in splits}
     return summary
+
+
+def read_transfer_texts(path: Union[str, Path]) -> List[Dict]:
+    """Read `corpus/transfer.jsonl` as written by `augment`: one {"text", "source", ...} per line."""
+    path = Path(path)
+    rows = []
+    for line_no, line in enumerate(read_text_file(path).splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise DataError(path, line_no, f"this line is not valid JSON ({e.msg})",
+                            "rebuild the transfer set with `spacy project run augment`") from None
+        if not isinstance(row, dict) or not isinstance(row.get("text"), str):
+            raise DataError(path, line_no, "this line has no text string",
+                            "rebuild the transfer set with `spacy project run augment`")
+        rows.append(row)
+    return rows
 
 
 TEXT_SUFFIXES = (".spacy", ".txt", ".csv", ".jsonl", ".json", ".ndjson", ".yml", ".yaml")

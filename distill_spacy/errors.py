@@ -3,7 +3,12 @@ from pathlib import Path
 from typing import Optional, Union
 
 
-class DataError(ValueError):
+class UserError(Exception):
+    """A failure the user can fix: the message names the offending value, where it came from and
+    the fix. `distill_spacy.cli.user_errors` prints it without a traceback."""
+
+
+class DataError(UserError, ValueError):
     """Bad input data. The message names the file, the line and the fix."""
 
     def __init__(self, path: Union[str, Path], line: Optional[int], problem: str, fix: str):
@@ -15,10 +20,19 @@ class DataError(ValueError):
         super().__init__(f"{where}: {problem}\n  Fix: {fix}")
 
 
-class ModelNotFound(LookupError):
+class ModelNotFound(UserError, LookupError):
     """A model named in a config or var that cannot be found."""
 
 
+E_NO_FILE = (
+    "the file does not exist",
+    "check the path; a project var takes a path relative to the project folder (e.g. "
+    "--vars.unlabelled data/unlabelled.txt), or \"\" where the input is optional",
+)
+E_NOT_WRITABLE = (
+    "cannot write here ({error})",
+    "choose an output folder you can write to, or give yourself write access (chmod u+w)",
+)
 E_NOT_UTF8 = (
     "the bytes {bytes!r} at byte offset {offset} are not valid UTF-8",
     "re-save the file as UTF-8, e.g. `iconv -f latin1 -t utf-8 {name} > fixed_{name}`",
@@ -73,6 +87,12 @@ E_UNSEEN_LABEL = (
 E_SINGLE_CLASS = (
     "the training data holds a single class ({label!r}); a classifier needs at least two",
     "add examples of at least one other label",
+)
+W_LONG_TEXT = (
+    "{count} text(s) are longer than {limit:,} characters (the longest, {n:,} characters, in {path}, line "
+    "{line}): the teacher reads such a text in 128-token windows and the student as one bag of words, so "
+    "one long text can stand for a whole document rather than a message. Kept; split or trim them if "
+    "they are not what the classifier will see"
 )
 W_OVERLAP = (
     "{count} text(s) of {split} also occur in {other} (e.g. {example!r}); "

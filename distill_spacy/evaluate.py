@@ -1,19 +1,12 @@
 """Score baseline, teacher and students side by side: quality, CPU speed and size, in one run.
 
 `evaluate_models` measures every model on the same test texts and returns the report dict
-(schema in `report.py`); `report.write_report` renders it.
+(schema in `report.py`); `report.write_report` renders it. Quality is measured here; speed,
+memory and size in `distill_spacy.cost`.
 """
 import datetime
-import hashlib
 import json
 import math
-import os
-import platform
-import statistics
-import subprocess
-import sys
-import time
-import zipfile
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
@@ -25,6 +18,17 @@ from spacy.tokens import Doc, DocBin
 from wasabi import msg
 
 from .calibration import Calibration, softmax_at
+# Speed, memory and size, also importable from here as before.
+from .cost import (  # noqa: F401
+    CpuMonitor,
+    attach_wheels,
+    count_params,
+    find_wheel,
+    folder_size,
+    machine_info,
+    measure_rss,
+    measure_speed,
+)
 
 PathLike = Union[str, Path]
 Z_95 = 1.959963984540054
@@ -189,170 +193,6 @@ def predict_from_probs(probs: numpy.ndarray, labels: Sequence[str]) -> List[str]
     return [labels[i] for i in numpy.asarray(probs).argmax(axis=1)] if len(probs) else []
 
 
-def folder_size(path: PathLike) -> int:
-    """Bytes of all files under a folder."""
-    return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file())
-
-
-def count_params(nlp: Language) -> Tuple[int, int]:
-    """Trainable weights of the pipeline's models (thinc and PyTorch), and static vector values.
-
-    RETURNS (Tuple[int, int]): (parameters, vector table values).
-    """
-    params = 0
-    seen = set()
-    for _, component in nlp.components:
-        model = getattr(component, "model", None)
-        if model is None:
-            continue
-        for node in model.walk():
-            if node.id in seen:
-                continue
-            seen.add(node.id)
-            params += sum(node.get_param(name).size for name in node.param_names if node.has_param(name))
-            for shim in node.shims:
-                torch_model = getattr(shim, "_model", None)
-                if id(shim) not in seen and hasattr(torch_model, "parameters"):
-                    seen.add(id(shim))
-                    params += sum(p.numel() for p in torch_model.parameters())
-    return int(params), int(nlp.vocab.vectors.data.size)
-
-
-def _percentile(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-def measure_speed(
-    nlp: Language,
-    texts: Sequence[str],
-    n_single: int = 300,
-    warmup: int = 20,
-    repeats: int = 3,
-    batch_size: int = 64,
-) -> Dict:
-    """Warm CPU speed: latency of `nlp(text)` per message and `nlp.pipe` throughput, median over repeats.
-
-    Each repeat times the first `n_single` texts one by one, then runs all texts through `nlp.pipe`,
-    after `warmup` untimed calls.
-
-    nlp (Language): The pipeline.
-    texts (Sequence[str]): Messages.
-    RETURNS (Dict): {"latency_ms_p50", "latency_ms_p95", "pipe_docs_per_s", "repeats": [per repeat]}.
-    """
-    if not texts:
-        raise ValueError("No texts to time")
-    for text in texts[:warmup]:
-        nlp(text)
-    runs = []
-    for _ in range(repeats):
-        latencies = []
-        for text in texts[:n_single]:
-            start = time.perf_counter()
-            nlp(text)
-            latencies.append((time.perf_counter() - start) * 1000)
-        start = time.perf_counter()
-        for _ in nlp.pipe(texts, batch_size=batch_size):
-            pass
-        runs.append(
-            {
-                "latency_ms_p50": statistics.median(latencies),
-                "latency_ms_p95": _percentile(latencies, 0.95),
-                "pipe_docs_per_s": len(texts) / (time.perf_counter() - start),
-            }
-        )
-    summary = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
-    summary["repeats"] = runs
-    return summary
-
-
-RSS_SCRIPT = """
-import json, sys, psutil, spacy
-process = psutil.Process()
-spacy.blank(sys.argv[2])("warm up")
-before = process.memory_info().rss
-nlp = spacy.load(sys.argv[1])
-nlp("warm up")
-print(json.dumps({"rss_added_bytes": process.memory_info().rss - before}))
-"""
-
-
-def measure_rss(model: PathLike) -> Optional[int]:
-    """Resident memory that loading the pipeline adds to a fresh process with a blank pipeline.
-
-    Runs in a subprocess, so that models measured earlier do not share the cost. The process first
-    builds and runs a blank pipeline of the same language, which imports spaCy and the plugins it
-    finds installed (spacy-transformers imports PyTorch): the figure is the model's own memory
-    (weights, vocab, buffers), comparable between models. None (with a warning) when psutil is
-    missing or the process fails.
-    """
-    try:
-        import psutil  # noqa: F401
-    except ImportError:
-        msg.warn("psutil is not installed: memory added by loading is not measured (pip install psutil)")
-        return None
-    lang = json.loads((Path(model) / "meta.json").read_text(encoding="utf8")).get("lang", "xx")
-    result = subprocess.run(
-        [sys.executable, "-c", RSS_SCRIPT, str(model), lang], capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        msg.warn(f"Could not measure the memory of {model}: {result.stderr.strip()[-500:]}")
-        return None
-    return int(json.loads(result.stdout.strip().splitlines()[-1])["rss_added_bytes"])
-
-
-def _weights_digest(files: Dict[str, bytes]) -> str:
-    digest = hashlib.sha256()
-    for name in sorted(files):
-        digest.update(name.encode("utf8") + b"\0" + files[name])
-    return digest.hexdigest()
-
-
-def find_wheel(wheel_dir: Optional[PathLike], model: PathLike) -> Optional[Path]:
-    """The wheel in `wheel_dir` that packs this model's weights, or None.
-
-    A wheel counts when the `model` files of its components are byte-identical to the folder's,
-    so a stale wheel from an earlier run is never reported as this model's.
-    """
-    if not wheel_dir or not Path(wheel_dir).is_dir():
-        return None
-    model = Path(model)
-    local = {p.parent.name: p.read_bytes() for p in model.glob("*/model")}
-    if not local:
-        return None
-    target = _weights_digest(local)
-    for wheel in sorted(Path(wheel_dir).glob("*.whl")):
-        with zipfile.ZipFile(wheel) as archive:
-            packed = {
-                Path(name).parent.name: archive.read(name)
-                for name in archive.namelist()
-                if Path(name).name == "model" and Path(name).parent.name in local
-            }
-        if packed.keys() == local.keys() and _weights_digest(packed) == target:
-            return wheel
-    return None
-
-
-def machine_info() -> Dict:
-    """The machine the timings come from: CPU, cores, platform, versions and PyTorch's threads."""
-    cpu = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text(encoding="utf8", errors="replace").splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    torch = sys.modules.get("torch")
-    return {
-        "cpu": cpu,
-        "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "spacy": spacy.__version__,
-        "torch_threads": torch.get_num_threads() if torch is not None else None,
-    }
-
-
 def dev_score(model: PathLike) -> Optional[float]:
     """The dev `cats_score` that `spacy train` recorded in the pipeline's meta.json, if any."""
     try:
@@ -488,17 +328,3 @@ def evaluate_models(
         "comparisons": compare(results, correct),
         "ablation": None,
     }
-
-
-def attach_wheels(report: Dict, wheel_dir: Optional[PathLike]) -> int:
-    """Fill in the wheel size of each model whose exact weights a wheel in `wheel_dir` packs.
-
-    RETURNS (int): The number of models with a wheel.
-    """
-    found = 0
-    for model in report["models"].values():
-        wheel = find_wheel(wheel_dir, model["path"]) if Path(model["path"]).is_dir() else None
-        model["size"]["wheel"] = str(wheel) if wheel else None
-        model["size"]["wheel_bytes"] = wheel.stat().st_size if wheel else None
-        found += wheel is not None
-    return found

@@ -8,7 +8,7 @@ import json
 import random
 import sqlite3
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
@@ -20,8 +20,7 @@ from tqdm import tqdm
 from wasabi import msg
 
 from .calibration import Calibration, softmax_at
-from .data import fingerprint, read_text_file, write_atomic
-from .errors import DataError
+from .data import fingerprint, read_transfer_texts, write_all_atomic
 
 
 def teacher_fingerprint(model_dir: Union[str, Path]) -> str:
@@ -165,25 +164,6 @@ class LabelSummary:
     output: str
 
 
-def read_transfer_texts(path: Union[str, Path]) -> List[Dict]:
-    """Read `corpus/transfer.jsonl` as written by `augment`: one {"text", "source", ...} per line."""
-    path = Path(path)
-    rows = []
-    for line_no, line in enumerate(read_text_file(path).splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise DataError(path, line_no, f"this line is not valid JSON ({e.msg})",
-                            "rebuild the transfer set with `spacy project run augment`") from None
-        if not isinstance(row, dict) or not isinstance(row.get("text"), str):
-            raise DataError(path, line_no, "this line has no text string",
-                            "rebuild the transfer set with `spacy project run augment`")
-        rows.append(row)
-    return rows
-
-
 def balance_by_teacher_label(
     rows: Sequence[Dict], predicted: Sequence[str], seed: int = 0
 ) -> Tuple[List[int], Counter]:
@@ -233,7 +213,8 @@ def label_transfer_set(
     seed (int): Seed of the balancing draw.
     calibration (Optional[Union[str, Path]]): The teacher's calibration.json; its temperature
         divides the cached log-probabilities before the softmax. None: T = 1.
-    RETURNS (LabelSummary): Counts; the DocBin is written atomically.
+    RETURNS (LabelSummary): Counts, also written to <output_path>.labels.json; the DocBin and
+        that summary are written together, atomically.
     """
     from .student import set_gold_label
 
@@ -264,8 +245,7 @@ def label_transfer_set(
             set_gold_label(doc, gold[texts[i]])
             with_gold += 1
         db.add(doc)
-    write_atomic(output_path, db.to_bytes())
-    return LabelSummary(
+    summary = LabelSummary(
         texts=len(texts),
         from_cache=cached,
         with_gold=with_gold,
@@ -278,3 +258,7 @@ def label_transfer_set(
         mean_max_probability_raw=float(raw.max(axis=1).mean()) if len(raw) else 0.0,
         output=str(output_path),
     )
+    # The DocBin and its summary (<output>.labels.json) are committed together.
+    write_all_atomic({output_path: db.to_bytes(),
+                      Path(output_path).with_suffix(".labels.json"): json.dumps(asdict(summary), indent=2) + "\n"})
+    return summary

@@ -1,115 +1,32 @@
 """Render the evaluation report (metrics/report.json) as Markdown, plots and a README results table."""
-import io
 import json
-import re
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Tuple
 
 from .data import write_atomic
-from .errors import DataError
-
-PathLike = Union[str, Path]
-
-MISSING = "–"
-RESULTS_START = "<!-- results:start -->"
-RESULTS_END = "<!-- results:end -->"
+from .formatting import (  # noqa: F401  (update_readme: also importable from here, as before)
+    MISSING,
+    PathLike,
+    _cell,
+    confusion_filename,
+    _count,
+    _fixed,
+    _get,
+    _int,
+    _mb,
+    _num,
+    _percent,
+    _points,
+    _table,
+    _times,
+    _with_ci,
+    update_readme,
+)
+from .plots import plot_accuracy_latency, plot_confusion  # noqa: F401
 # Above these sizes a table of every label stops being readable.
 MAX_PER_CLASS_LABELS = 30
 PER_CLASS_SHOWN = 10
 MAX_CONFUSION_TABLE_LABELS = 12
-MAX_ANNOTATED_LABELS = 20
-ROLE_STYLES = {"baseline": ("s", "tab:gray"), "teacher": ("D", "tab:red"), "student": ("o", "tab:blue")}
-
-
-# Formatting: every helper renders None as MISSING, so absent or null fields never raise.
-
-
-def _get(data: Optional[Dict], *keys: str):
-    """data[key1][key2]..., or None where a level is missing or null."""
-    for key in keys:
-        if not isinstance(data, dict):
-            return None
-        data = data.get(key)
-    return data
-
-
-def _fixed(value: Optional[float], digits: int = 3) -> str:
-    return MISSING if value is None else f"{value:.{digits}f}"
-
-
-def _num(value: Optional[float]) -> str:
-    """Three significant digits, whole numbers with thousands separators: 0.07, 14.7, 14,000."""
-    if value is None:
-        return MISSING
-    return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
-
-
-def _times(value: Optional[float]) -> str:
-    """A ratio: 210x, 1.5x."""
-    if value is None:
-        return MISSING
-    return f"{value:.0f}x" if abs(value) >= 10 else f"{value:.1f}x"
-
-
-def _percent(value: Optional[float]) -> str:
-    # round() returns an int, so -0.001 renders as 0%, not -0%.
-    return MISSING if value is None else f"{round(value * 100)}%"
-
-
-def _mb(n_bytes: Optional[float]) -> str:
-    return MISSING if n_bytes is None else f"{n_bytes / 1e6:.1f}"
-
-
-def _count(n: Optional[float]) -> str:
-    """A parameter count: 22.7M, 131k, 950."""
-    if n is None:
-        return MISSING
-    for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        # 999,999 rounds to 1.00M, not 1e+03k.
-        if abs(n) >= div * 0.9995:
-            return f"{n / div:.3g}{suffix}"
-    return str(int(n))
-
-
-def _int(value: Optional[int]) -> str:
-    """A count with thousands separators: 11,583."""
-    return MISSING if value is None else f"{value:,}"
-
-
-def _with_ci(value: Optional[float], ci: Optional[Sequence[float]]) -> str:
-    """0.738 [0.710, 0.764]."""
-    if value is None:
-        return MISSING
-    if not ci:
-        return _fixed(value)
-    return f"{value:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]"
-
-
-def _points(diff: Optional[Dict]) -> str:
-    """An accuracy difference in percentage points with its CI: -10.3 [-13.0, -8.0]."""
-    value = _get(diff, "diff")
-    if value is None:
-        return MISSING
-    ci = _get(diff, "ci95")
-    text = f"{value * 100:+.1f}"
-    return text if not ci else f"{text} [{ci[0] * 100:+.1f}, {ci[1] * 100:+.1f}]"
-
-
-def _cell(value: object) -> str:
-    # A "|" inside a label would split the table cell.
-    return str(value).replace("|", "\\|")
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[object]], left: int = 1) -> str:
-    """A Markdown table; the first `left` columns align left, the others (numbers) right."""
-    align = ["---"] * left + ["---:"] * (len(headers) - left)
-    lines = [headers, align] + [[_cell(v) for v in row] for row in rows]
-    return "\n".join("| " + " | ".join(line) + " |" for line in lines)
-
-
-def confusion_filename(name: str) -> str:
-    """The file name of a model's confusion matrix plot: confusion_<name>.png, name made file-safe."""
-    return "confusion_" + re.sub(r"[^\w.-]", "_", name) + ".png"
 
 
 # Markdown sections
@@ -235,6 +152,21 @@ def _calibration(report: Dict) -> str:
     ])
 
 
+def timing_warnings(report: Dict) -> List[str]:
+    """Models whose timing shared the CPU with other processes: their speed figures are not reliable."""
+    warnings = []
+    for name, model in report.get("models", {}).items():
+        contention = _get(model, "speed", "contention") or {}
+        if contention.get("contended"):
+            warnings.append(
+                f"**The timing of {name!r} shared the CPU with other processes** (they used "
+                f"{100 * contention['other_cpu_share']:.0f}% of the {contention.get('cores', MISSING)} cores; "
+                f"load average {contention.get('load_avg_1m', MISSING)}): its latency and throughput, and "
+                "the speed-ups computed from them, overstate the cost. Rerun `evaluate` on an idle machine."
+            )
+    return warnings
+
+
 def student_warnings(report: Dict) -> List[str]:
     """Students that score below the baseline, on test or on dev (the dev score of training)."""
     models = report.get("models", {})
@@ -355,7 +287,7 @@ def render_markdown(report: Dict) -> str:
         _header(report),
         "![Accuracy against p50 latency](accuracy_latency.png)",
     ]
-    sections += [f"> ⚠ {w}" for w in student_warnings(report)]
+    sections += [f"> ⚠ {w}" for w in student_warnings(report) + timing_warnings(report)]
     sections.append(_summary(report))
     calibration = _calibration(report)
     if calibration:
@@ -366,88 +298,6 @@ def render_markdown(report: Dict) -> str:
     if report.get("ablation"):
         sections.append(_ablation(report))
     return "\n\n".join(sections) + "\n"
-
-
-# Plots
-
-
-def _save_png(fig, path: PathLike) -> Path:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=120)
-    write_atomic(path, buffer.getvalue())
-    return Path(path)
-
-
-def plot_accuracy_latency(report: Dict, path: PathLike) -> Path:
-    """Plot accuracy (with its 95% CI) against p50 latency, one labelled point per model.
-
-    report (Dict): The evaluation report. Models without speed are left out.
-    path (PathLike): The PNG to write (atomically).
-    RETURNS (Path): The path written.
-    """
-    # Imported here: rendering Markdown and the README table needs no matplotlib.
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(7, 5), layout="constrained")
-    ax = fig.add_subplot()
-    plotted = 0
-    for name, model in report.get("models", {}).items():
-        latency = _get(model, "speed", "latency_ms_p50")
-        accuracy = _get(model, "quality", "accuracy")
-        if latency is None or accuracy is None:
-            continue
-        ci = _get(model, "quality", "accuracy_ci95")
-        yerr = [[accuracy - ci[0]], [ci[1] - accuracy]] if ci else None
-        marker, color = ROLE_STYLES.get(model.get("role"), ("o", "tab:green"))
-        ax.errorbar([latency], [accuracy], yerr=yerr, fmt=marker, color=color, capsize=4)
-        ax.annotate(name, (latency, accuracy), xytext=(6, 6), textcoords="offset points")
-        plotted += 1
-    if plotted:
-        ax.set_xscale("log")
-    else:
-        ax.text(0.5, 0.5, "no speed measurements", ha="center", va="center", transform=ax.transAxes)
-    ax.margins(x=0.15, y=0.1)  # room for the point labels
-    ax.set_xlabel("p50 latency per message (ms, log scale)")
-    ax.set_ylabel("accuracy (95% CI)")
-    ax.set_title(f"Accuracy against latency (n = {report.get('n', MISSING)})")
-    ax.grid(True, which="both", alpha=0.3)
-    return _save_png(fig, path)
-
-
-def plot_confusion(labels: List[str], matrix: List[List[int]], title: str, path: PathLike) -> Path:
-    """Plot a confusion matrix as a heat map: rows gold, columns predicted.
-
-    labels (List[str]): The labels, in the order of the matrix rows and columns.
-    matrix (List[List[int]]): Counts, matrix[gold][predicted].
-    title (str): The plot title.
-    path (PathLike): The PNG to write (atomically).
-    RETURNS (Path): The path written. Counts are written in the cells for up to 20 labels.
-    """
-    from matplotlib.figure import Figure
-
-    n = len(labels)
-    if len(matrix) != n or any(len(row) != n for row in matrix):
-        shape = f"{len(matrix)} rows of lengths {sorted({len(row) for row in matrix})}"
-        raise ValueError(f"plot_confusion: {n} labels need a {n} x {n} matrix, got {shape}")
-    side = max(4.0, 0.3 * n + 2.5)
-    fig = Figure(figsize=(side + 1, side), layout="constrained")
-    ax = fig.add_subplot()
-    image = ax.imshow(matrix, cmap="Blues")
-    fig.colorbar(image, ax=ax, shrink=0.8)
-    font = 9 if n <= MAX_ANNOTATED_LABELS else 7
-    ax.set_xticks(range(n), labels, rotation=45 if n <= MAX_ANNOTATED_LABELS else 90, ha="right",
-                  rotation_mode="anchor", fontsize=font)
-    ax.set_yticks(range(n), labels, fontsize=font)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("gold")
-    ax.set_title(title)
-    if n <= MAX_ANNOTATED_LABELS:
-        top = max((max(row) for row in matrix), default=0)
-        for i, row in enumerate(matrix):
-            for j, count in enumerate(row):
-                color = "white" if count > top / 2 else "black"
-                ax.text(j, i, str(count), ha="center", va="center", color=color, fontsize=font)
-    return _save_png(fig, path)
 
 
 # Outputs
@@ -572,29 +422,3 @@ def results_table(report: Dict) -> str:
     )
     return f"{_table(headers, rows)}\n\n{measured}"
 
-
-def update_readme(readme_path: PathLike, table: str, block: str = "results") -> bool:
-    """Replace the text between the markers of a README block with `table`.
-
-    readme_path (PathLike): The README, holding the lines `<!-- results:start -->` and
-        `<!-- results:end -->` (for block "results"), in that order.
-    table (str): The new text between them, e.g. from `results_table`.
-    block (str): The block's name in its markers: "results" or "benchmark".
-    RETURNS (bool): Whether the file changed. It is written atomically, and only when it changed.
-        Raises DataError (a ValueError) naming the file and the missing marker.
-    """
-    start_marker, end_marker = f"<!-- {block}:start -->", f"<!-- {block}:end -->"
-    path = Path(readme_path)
-    text = path.read_bytes().decode("utf8")
-    fix = f"put the lines `{start_marker}` and `{end_marker}` where the {block} table goes"
-    start = text.find(start_marker)
-    if start < 0:
-        raise DataError(path, None, f"no `{start_marker}` marker line", fix)
-    end = text.find(end_marker, start)
-    if end < 0:
-        raise DataError(path, None, f"no `{end_marker}` marker line after `{start_marker}`", fix)
-    new = text[: start + len(start_marker)] + "\n" + table.strip("\n") + "\n" + text[end:]
-    if new == text:
-        return False
-    write_atomic(path, new.encode("utf8"))
-    return True

@@ -10,8 +10,6 @@ import math
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Optional, Tuple, Union
 
-import numpy
-import spacy
 from spacy.tokens import Doc, DocBin
 from spacy.util import registry
 from spacy_transformers.architectures import create_TransformerModel_v3

@@ -7,6 +7,7 @@ import typer
 from spacy.cli._util import parse_config_overrides
 from wasabi import msg
 
+from distill_spacy import cli
 from distill_spacy.ablation import VARIANTS, AblationSettings, parse_variants, run_ablation
 from distill_spacy.augment import AugmenterError, default_augmenter_specs, parse_augmenter_specs
 from distill_spacy.errors import DataError, ModelNotFound
@@ -30,37 +31,21 @@ def main(
     output_dir: Path = typer.Option(Path("training/ablation"), "--output-dir", help="One folder per variant"),
     metrics: Path = typer.Option(Path("metrics/ablation.json"), "--metrics", dir_okay=False, help="Scores (JSON)"),
     cache: Path = typer.Option(Path("corpus/label_cache.sqlite"), "--cache", help="Label cache (SQLite)"),
-    unlabelled: str = typer.Option(
-        "", "--unlabelled", help="Unlabelled in-domain texts (.txt one per line, .csv, .jsonl); '' for none",
-    ),
-    text_col: str = typer.Option("text", "--text-col", help="Column/field holding the text in CSV/JSONL inputs"),
-    p_mask: float = typer.Option(
-        0.1, "--p-mask", min=0.0, max=1.0, help="Per token: probability of the mask token",
-    ),
-    p_pos: float = typer.Option(
-        0.1, "--p-pos", min=0.0, max=1.0, help="Per token: probability of a same-POS replacement",
-    ),
-    p_ng: float = typer.Option(
-        0.25, "--p-ng", min=0.0, max=1.0, help="Per sample: probability of cutting to an n-gram (n in 1..5)",
-    ),
-    p_sent: float = typer.Option(
-        0.25, "--p-sent", min=0.0, max=1.0, help="Per sample: probability of cutting to one sentence",
-    ),
-    mask_token: str = typer.Option("[MASK]", "--mask-token", help="The teacher tokenizer's mask token"),
-    extra: str = typer.Option(
-        "", "--augmenters", help="More registered augmenters: 'NAME:p=0.1,key=value ...'",
-    ),
-    n_iter: int = typer.Option(20, "--n-iter", min=0, help="Samples drawn per source text"),
-    budget: int = typer.Option(
-        0, "--budget", min=0, help="Most texts in a transfer set, sources included; 0: no cap",
-    ),
-    pos_model: str = typer.Option(
-        "en_core_web_sm", "--pos-model", help="spaCy pipeline for POS tags and sentences; '' for none",
-    ),
+    unlabelled: str = cli.UNLABELLED,
+    text_col: str = cli.TEXT_COL,
+    p_mask: float = cli.P_MASK,
+    p_pos: float = cli.P_POS,
+    p_ng: float = cli.P_NG,
+    p_sent: float = cli.P_SENT,
+    mask_token: str = cli.MASK_TOKEN,
+    extra: str = cli.AUGMENTERS,
+    n_iter: int = cli.N_ITER,
+    budget: int = cli.BUDGET,
+    pos_model: str = cli.POS_MODEL,
     seed: int = typer.Option(0, "--seed", help="Seed of augmentation and balancing"),
     student_epochs: int = typer.Option(2, "--student-epochs", min=1, help="Epochs over an augmented transfer set"),
     gold_epochs: int = typer.Option(30, "--gold-epochs", min=1, help="Epochs over the training texts alone"),
-    lang: str = typer.Option("en", "--lang", help="Language code of the texts"),
+    lang: str = cli.LANG,
     batch_size: int = typer.Option(64, "--batch-size", "-b", help="Texts per forward pass of the teacher"),
     balance: bool = typer.Option(
         False, "--balance/--no-balance", help="Drop augmented texts of over-represented teacher labels",

@@ -6,8 +6,9 @@ from typing import List, Optional
 import typer
 from wasabi import msg
 
-from distill_spacy.augment import AugmenterError, augment, default_augmenter_specs, parse_augmenter_specs
-from distill_spacy.errors import DataError, ModelNotFound
+from distill_spacy import cli
+from distill_spacy.augment import augment, default_augmenter_specs, parse_augmenter_specs
+from distill_spacy.cli import user_errors
 
 
 def main(
@@ -23,41 +24,23 @@ def main(
     test: Optional[Path] = typer.Option(
         None, "--test", exists=True, dir_okay=False, help="Test texts: no augmented text may equal one",
     ),
-    unlabelled: str = typer.Option(
-        "", "--unlabelled", help="Unlabelled in-domain texts (.txt one per line, .csv, .jsonl); '' for none",
-    ),
-    text_col: str = typer.Option(
-        "text", "--text-col", help="Column/field holding the text in CSV/JSONL inputs",
-    ),
-    p_mask: float = typer.Option(
-        0.1, "--p-mask", min=0.0, max=1.0, help="Per token: probability of the mask token",
-    ),
-    p_pos: float = typer.Option(
-        0.1, "--p-pos", min=0.0, max=1.0, help="Per token: probability of a same-POS replacement",
-    ),
-    p_ng: float = typer.Option(
-        0.25, "--p-ng", min=0.0, max=1.0, help="Per sample: probability of cutting to an n-gram (n in 1..5)",
-    ),
-    p_sent: float = typer.Option(
-        0.25, "--p-sent", min=0.0, max=1.0, help="Per sample: probability of cutting to one sentence",
-    ),
-    mask_token: str = typer.Option("[MASK]", "--mask-token", help="The teacher tokenizer's mask token"),
-    extra: str = typer.Option(
-        "", "--augmenters", help="More registered augmenters: 'NAME:p=0.1,key=value ...'",
-    ),
-    n_iter: int = typer.Option(20, "--n-iter", min=0, help="Samples drawn per source text"),
-    budget: int = typer.Option(
-        0, "--budget", min=0, help="Most texts in the transfer set, sources included; 0: no cap",
-    ),
-    pos_model: str = typer.Option(
-        "en_core_web_sm", "--pos-model", help="spaCy pipeline for POS tags and sentences; '' for none",
-    ),
-    lang: str = typer.Option("en", "--lang", help="Language code of the texts"),
+    unlabelled: str = cli.UNLABELLED,
+    text_col: str = cli.TEXT_COL,
+    p_mask: float = cli.P_MASK,
+    p_pos: float = cli.P_POS,
+    p_ng: float = cli.P_NG,
+    p_sent: float = cli.P_SENT,
+    mask_token: str = cli.MASK_TOKEN,
+    extra: str = cli.AUGMENTERS,
+    n_iter: int = cli.N_ITER,
+    budget: int = cli.BUDGET,
+    pos_model: str = cli.POS_MODEL,
+    lang: str = cli.LANG,
     seed: int = typer.Option(0, "--seed", help="Random seed; the same seed writes the same file"),
 ):
     """Build the transfer set: training texts plus masked, POS-replaced, n-gram and sentence samples."""
     heldout: List[Path] = [p for p in (dev, test) if p is not None]
-    try:
+    with user_errors("Cannot build the transfer set"):
         specs = default_augmenter_specs(p_mask, p_pos, p_ng, p_sent, mask_token)
         specs.update(parse_augmenter_specs(extra))
         summary = augment(
@@ -65,10 +48,6 @@ def main(
             n_iter=n_iter, budget=budget, pos_model=pos_model, lang=lang, seed=seed,
             text_col=text_col, progress=sys.stderr.isatty(),
         )
-    except (DataError, ModelNotFound, AugmenterError) as e:
-        msg.fail("Cannot build the transfer set, nothing written")
-        print(e, file=sys.stderr)
-        sys.exit(1)
     msg.table(
         [
             ("originals", summary.originals),

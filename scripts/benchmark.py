@@ -1,5 +1,4 @@
 """Run the workflow on banking77, SNIPS and the shop intents (and Rasa's own classifiers) into one table."""
-import json
 import sys
 from pathlib import Path
 from typing import Optional

@@ -11,7 +11,8 @@ import spacy
 import typer
 from wasabi import msg
 
-from distill_spacy.label import LabelCache, label_texts, read_transfer_texts, teacher_fingerprint
+from distill_spacy.data import read_transfer_texts
+from distill_spacy.label import LabelCache, label_texts, teacher_fingerprint
 
 
 def main(

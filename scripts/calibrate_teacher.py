@@ -5,6 +5,7 @@ import typer
 from wasabi import msg
 
 from distill_spacy.calibration import calibrate_teacher
+from distill_spacy.cli import user_errors
 
 
 def main(
@@ -13,7 +14,8 @@ def main(
     output: Path = typer.Argument(..., dir_okay=False, help="calibration.json to write"),
 ):
     """Fit the teacher's temperature on the dev set (NLL, Guo et al. 2017) and write calibration.json."""
-    c = calibrate_teacher(teacher, dev, output)
+    with user_errors("Cannot calibrate the teacher"):
+        c = calibrate_teacher(teacher, dev, output)
     msg.good(
         f"Teacher temperature T = {c.temperature:.4g} on {c.n_examples} dev texts: "
         f"ECE {c.ece_before:.3f} -> {c.ece_after:.3f}, NLL {c.nll_before:.3f} -> {c.nll_after:.3f} "

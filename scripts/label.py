@@ -1,6 +1,4 @@
 """Label the transfer set with the teacher's class probabilities and write the student's DocBin."""
-import json
-from dataclasses import asdict
 from pathlib import Path
 from typing import Optional
 
@@ -8,7 +6,7 @@ import spacy
 import typer
 from wasabi import msg
 
-from distill_spacy.data import write_atomic
+from distill_spacy.cli import user_errors
 from distill_spacy.label import label_transfer_set
 
 
@@ -28,9 +26,10 @@ def main(
     """Label the transfer set with the teacher's class probabilities and write the student's DocBin."""
     if gpu_id >= 0:
         spacy.require_gpu(gpu_id)
-    summary = label_transfer_set(teacher, transfer, train, output, cache, batch_size, balance, seed, calibration)
+    # Ctrl-C keeps every finished batch in the cache (the message says so); outputs come at the end.
+    with user_errors("Cannot label the transfer set"):
+        summary = label_transfer_set(teacher, transfer, train, output, cache, batch_size, balance, seed, calibration)
     summary_path = output.with_suffix(".labels.json")
-    write_atomic(summary_path, json.dumps(asdict(summary), indent=2) + "\n")
     shares = ", ".join(
         f"{label} {n / summary.texts:.0%}" for label, n in sorted(summary.teacher_label_counts.items())
     )

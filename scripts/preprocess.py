@@ -1,5 +1,4 @@
 """Validate labelled CSV/JSONL/Rasa YAML splits and convert them to spaCy DocBins."""
-import sys
 from pathlib import Path
 from typing import Optional
 
@@ -7,7 +6,7 @@ import typer
 from wasabi import msg
 
 from distill_spacy.data import preprocess
-from distill_spacy.errors import DataError
+from distill_spacy.cli import user_errors
 
 
 def main(
@@ -23,12 +22,8 @@ def main(
     inputs = {"train": train, "dev": dev}
     if test is not None:
         inputs["test"] = test
-    try:
+    with user_errors("Invalid input"):
         summary = preprocess(inputs, output_dir, lang=lang, text_col=text_col, label_col=label_col)
-    except DataError as e:
-        msg.fail("Invalid input, nothing written")
-        print(e, file=sys.stderr)
-        sys.exit(1)
     for name, counts in summary.label_counts.items():
         msg.text(f"{name}: " + ", ".join(f"{label} {n}" for label, n in sorted(counts.items())))
     msg.good(

@@ -1,7 +1,7 @@
 import pytest
 
 from distill_spacy import benchmark
-from distill_spacy.benchmark import BenchmarkSet, benchmark_table, default_sets, prepare_workdir
+from distill_spacy.benchmark import benchmark_table, default_sets, prepare_workdir
 
 ROW = {
     "set": "banking77", "n_labels": 77, "n_test": 3080, "wall_s": 900.0,

@@ -221,3 +221,62 @@ def test_unknown_format(tmp_path):
     with pytest.raises(DataError) as exc:
         read_records(path)
     assert_error(exc, path, None, ".txt")
+
+
+def _splits(tmp_path):
+    paths = {}
+    for name, text in (("train", TRAIN_CSV), ("dev", DEV_CSV), ("test", TEST_CSV)):
+        paths[name] = tmp_path / f"{name}.csv"
+        paths[name].write_text(text, encoding="utf8")
+    return paths
+
+
+def test_preprocess_commits_its_outputs_together(tmp_path, monkeypatch):
+    """A failure while writing the last output leaves every earlier output as it was."""
+    import os
+
+    from distill_spacy import data
+
+    out = tmp_path / "corpus"
+    preprocess(_splits(tmp_path), out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    paths = _splits(tmp_path)
+    paths["train"].write_text(TRAIN_CSV + "Another one,positive\n", encoding="utf8")
+    real_fdopen, calls = os.fdopen, []
+
+    def failing_fdopen(fd, *args, **kwargs):
+        calls.append(fd)
+        if len(calls) == 4:  # labels.json, the last of the four files
+            os.close(fd)
+            raise OSError(28, "No space left on device")
+        return real_fdopen(fd, *args, **kwargs)
+
+    monkeypatch.setattr(data.os, "fdopen", failing_fdopen)
+    with pytest.raises(OSError, match="No space left"):
+        preprocess(paths, out)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no new DocBin, no temp file
+
+
+def test_unwritable_output_is_a_data_error(tmp_path, monkeypatch):
+    from distill_spacy import data
+
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(data.tempfile, "mkstemp", denied)
+    with pytest.raises(DataError, match="cannot write here \\(Permission denied\\)\n  Fix: choose an output folder"):
+        preprocess(_splits(tmp_path), tmp_path / "corpus")
+    assert not (tmp_path / "corpus" / "train.spacy").exists()
+
+
+def test_missing_file_is_a_data_error(tmp_path):
+    with pytest.raises(DataError, match="nothing.csv: the file does not exist\n  Fix: check the path"):
+        read_records(tmp_path / "nothing.csv")
+
+
+def test_very_long_text_is_reported(tmp_path, capsys):
+    paths = _splits(tmp_path)
+    paths["train"].write_text(TRAIN_CSV + "word " * 20_001 + ",positive\n", encoding="utf8")
+    preprocess(paths, tmp_path / "corpus")
+    out = capsys.readouterr().out
+    assert "1 text(s) are longer than 10,000 characters" in out and "line 8" in out

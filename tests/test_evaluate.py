@@ -1,3 +1,4 @@
+import time
 import json
 import zipfile
 
@@ -248,3 +249,21 @@ def test_build_report_adds_the_wheel_and_the_ablation_without_touching_the_evalu
     assert (metrics / "evaluation.json").read_bytes() == measured
     with pytest.raises(FileNotFoundError, match="evaluate"):
         build_report(tmp_path / "elsewhere")
+
+
+def test_cpu_monitor_sees_another_busy_process():
+    import subprocess
+    import sys
+
+    from distill_spacy.evaluate import CpuMonitor
+
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+    try:
+        monitor = CpuMonitor()
+        time.sleep(1.0)
+        result = monitor.stop()
+    finally:
+        for p in busy:
+            p.kill()
+    assert result["other_cpu_share"] > 0.3 and result["contended"]
+    assert set(result) == {"other_cpu_share", "own_cpu_per_wall", "load_avg_1m", "cores", "contended"}

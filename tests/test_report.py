@@ -318,3 +318,11 @@ def test_update_readme_named_block(tmp_path):
     assert "<!-- benchmark:start -->\n| new |\n<!-- benchmark:end -->" in path.read_text(encoding="utf8")
     with pytest.raises(DataError, match="results:start"):
         update_readme(path, "| new |")
+
+
+def test_contended_timing_is_flagged(report):
+    assert "shared the CPU" not in render_markdown(report)
+    report["models"]["teacher"]["speed"]["contention"] = {
+        "other_cpu_share": 0.48, "load_avg_1m": 3.1, "cores": 2, "contended": True, "own_cpu_per_wall": 1.0}
+    text = render_markdown(report)
+    assert "⚠ **The timing of 'teacher' shared the CPU with other processes** (they used 48% of the 2 cores" in text

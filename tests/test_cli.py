@@ -1,0 +1,63 @@
+"""Failures of the scripts: one `✘ ... Fix: ...` message, an exit code, and no partial output."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from distill_spacy.cli import EXIT_INTERRUPTED, EXIT_USER_ERROR, user_errors
+from distill_spacy.data import preprocess
+from distill_spacy.errors import DataError
+
+ROOT = Path(__file__).parent.parent
+CSV = "text,label\ngreat sound,positive\nbroke fast,negative\nlove it,positive\nawful,negative\n"
+
+
+def run_script(name, *args):
+    return subprocess.run([sys.executable, str(ROOT / "scripts" / name), *map(str, args)],
+                          capture_output=True, text=True)
+
+
+def test_missing_unlabelled_file_is_one_message(tmp_path):
+    csv = tmp_path / "train.csv"
+    csv.write_text(CSV, encoding="utf8")
+    preprocess({"train": csv, "dev": csv}, tmp_path / "corpus")
+    out = tmp_path / "transfer.jsonl"
+    result = run_script("augment.py", tmp_path / "corpus" / "train.spacy", out,
+                        "--unlabelled", tmp_path / "no_such_file.txt", "--n-iter", "0")
+    assert result.returncode == EXIT_USER_ERROR
+    assert "Traceback" not in result.stderr
+    assert "Cannot build the transfer set, nothing written" in result.stdout
+    assert "no_such_file.txt: the file does not exist\n  Fix: check the path" in result.stderr
+    assert not out.exists() and not out.with_suffix(".summary.json").exists()
+
+
+def test_unreadable_input_is_one_message(tmp_path):
+    result = run_script("preprocess.py", tmp_path / "train.csv", tmp_path / "dev.csv", "--output-dir", tmp_path / "c")
+    # typer checks `exists` first: a usage error (exit 2), not a traceback
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "error,code,text",
+    [
+        (DataError("f.csv", 3, "bad", "fix it"), EXIT_USER_ERROR, "f.csv, line 3: bad\n  Fix: fix it"),
+        (PermissionError(13, "Permission denied", "out/x.spacy"), EXIT_USER_ERROR, "out/x.spacy: permission denied"),
+        (FileNotFoundError(2, "No such file", "in.txt"), EXIT_USER_ERROR, "in.txt: no such file or folder"),
+        (KeyboardInterrupt(), EXIT_INTERRUPTED, ""),
+    ],
+)
+def test_user_errors(error, code, text, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        with user_errors("Step"):
+            raise error
+    assert exit_info.value.code == code
+    captured = capsys.readouterr()
+    assert text in captured.err
+    assert "nothing written" in captured.out
+
+
+def test_other_errors_pass_through():
+    with pytest.raises(ZeroDivisionError):
+        with user_errors("Step"):
+            1 / 0
