@@ -358,12 +358,12 @@ def write_all_atomic(payloads: Dict[PathLike, Union[bytes, str]]) -> None:
             os.chmod(tmp, 0o666 & ~umask)
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
+        for tmp, path in staged:
+            os.replace(tmp, path)
     except BaseException:
-        for tmp, _ in staged:
+        for tmp, _ in staged:  # those already renamed are gone; the rest must not stay behind
             Path(tmp).unlink(missing_ok=True)
         raise
-    for tmp, path in staged:
-        os.replace(tmp, path)
 
 
 def preprocess(
