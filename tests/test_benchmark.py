@@ -29,7 +29,7 @@ def test_table_row():
 def test_default_sets():
     sets = default_sets("somewhere")
     assert sorted(sets) == ["banking77", "intents", "reviews", "snips"]
-    assert sets["intents"].dev.endswith("nlu_dev.yml") and sets["intents"].extra_vars == {"n_iter": "20"}
+    assert sets["intents"].dev.endswith("nlu_dev.yml") and sets["intents"].unlabelled.endswith("unlabelled.txt")
     assert sets["banking77"].unlabelled == "data/unlabelled.txt"
 
 
