@@ -38,7 +38,8 @@ def main(
         msg.info(f"Balancing dropped {sum(summary.dropped_by_balancing.values())} texts: {summary.dropped_by_balancing}")
     if calibration:
         msg.info(
-            f"Teacher temperature T = {summary.temperature:.4g}: mean top probability "
+            f"Teacher temperature fitted on dev {summary.fitted_temperature:.4g}, applied "
+            f"{summary.temperature:.4g} (only T < 1, sharpening, is applied): mean top probability "
             f"{summary.mean_max_probability_raw:.3f} -> {summary.mean_max_probability:.3f}"
         )
     msg.good(

@@ -106,3 +106,23 @@ def test_interrupted_labelling_says_what_was_saved(tiny_teacher, tmp_path, monke
     out = capsys.readouterr().out
     assert "Interrupted: 2 newly labelled texts are saved in the label cache" in out
     assert "Run the same command again" in out
+
+
+def test_label_transfer_set_does_not_soften_an_overconfident_teacher(tiny_teacher, tmp_path):
+    import json
+
+    from distill_spacy.calibration import Calibration
+    from distill_spacy.data import preprocess
+    from distill_spacy.label import label_transfer_set
+
+    csv = tmp_path / "train.csv"
+    csv.write_text("text,label\ngreat sound,positive\nbroke fast,negative\n", encoding="utf8")
+    preprocess({"train": csv, "dev": csv}, tmp_path / "corpus")
+    transfer = tmp_path / "transfer.jsonl"
+    transfer.write_text("".join(json.dumps({"text": t, "source": "unlabelled"}) + "\n" for t in TEXTS[:4]), encoding="utf8")
+    calibration = tmp_path / "calibration.json"
+    Calibration(3.0, "dev", 2, 1.0, 0.5, 0.5, 0.1, 1.0).to_disk(calibration)
+    summary = label_transfer_set(tiny_teacher, transfer, tmp_path / "corpus" / "train.spacy", tmp_path / "a.spacy",
+                                 tmp_path / "cache.sqlite", calibration=calibration)
+    assert summary.fitted_temperature == 3.0 and summary.temperature == 1.0
+    assert summary.mean_max_probability == pytest.approx(summary.mean_max_probability_raw)
