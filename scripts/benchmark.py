@@ -36,7 +36,7 @@ def main(
         try:
             folder = prepare_workdir(bench, workdir / name)
             row = run_workflow(bench, folder, force=force)
-            if rasa_python is not None:
+            if rasa_python is not None and bench.rasa:
                 row["rasa"] = run_rasa(row, folder, rasa_python)
         except (FileNotFoundError, RuntimeError) as e:
             msg.fail(f"{name}: {e}", exits=1)
