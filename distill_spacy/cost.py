@@ -10,13 +10,14 @@ import sys
 import time
 import zipfile
 from pathlib import Path
-from typing import Dict, Optional, Sequence, Tuple, Union
+from typing import Dict, Optional, Sequence, Tuple
 
 import spacy
 from spacy.language import Language
 from wasabi import msg
 
-PathLike = Union[str, Path]
+from .data import PathLike
+
 
 
 def folder_size(path: PathLike) -> int:

@@ -8,7 +8,7 @@ import datetime
 import json
 import math
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy
 import spacy
@@ -17,6 +17,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, DocBin
 from wasabi import msg
 
+from .data import PathLike
 from .calibration import Calibration, softmax_at
 # Speed, memory and size, also importable from here as before.
 from .cost import (  # noqa: F401
@@ -30,7 +31,6 @@ from .cost import (  # noqa: F401
     measure_speed,
 )
 
-PathLike = Union[str, Path]
 Z_95 = 1.959963984540054
 ROLES = ("baseline", "teacher")
 

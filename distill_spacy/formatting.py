@@ -2,12 +2,11 @@
 as "–"), Markdown tables, and replacing a marked block of a README."""
 import re
 from pathlib import Path
-from typing import Dict, Optional, Sequence, Union
+from typing import Dict, Optional, Sequence
 
-from .data import write_atomic
+from .data import PathLike, write_atomic
 from .errors import DataError
 
-PathLike = Union[str, Path]
 MISSING = "–"
 
 

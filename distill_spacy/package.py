@@ -2,13 +2,13 @@
 import json
 import shutil
 from pathlib import Path
-from typing import Dict, Optional, Union
+from typing import Dict, Optional
 
 import srsly
 
+from .data import PathLike
 from .student import convert_to_stock
 
-PathLike = Union[str, Path]
 # The packaged student loads with any spaCy 3.8.x, not only the patch release that trained it.
 SPACY_VERSION_RANGE = ">=3.8.0,<3.9.0"
 

@@ -16,16 +16,16 @@ texts: never dev or test texts, so no evaluation text leaks into the table) and,
 unseen in training still have a vector, every whole-word entry of the WordPiece vocabulary.
 """
 from pathlib import Path
-from typing import Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy
 import spacy
 from spacy.tokens import DocBin
 from spacy.vectors import Vectors
 
+from .data import PathLike
 from . import errors
 
-PathLike = Union[str, Path]
 # Rows are written in float32, as spaCy stores vectors.
 DTYPE = "float32"
 SOURCES = ("input", "output")
