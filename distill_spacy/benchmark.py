@@ -155,8 +155,7 @@ def run_rasa(row: Dict, workdir: Path, rasa_python: Path, n_timed: int = 200) ->
     RETURNS {classifier: {"accuracy", "parse_ms_p50", "train_s"}}."""
     results = {}
     wheel = workdir / row["models"]["student"]["wheel"]  # relative to the set's folder
-    lang = "en"
-    package = f"{lang}_{row['vars']['name']}"
+    package = wheel.name.split("-")[0]  # <lang>_<name>, as `spacy package` named the wheel
     # Installed even when results are reused: the venv must hold this set's student afterwards too.
     run([str(rasa_python), "-m", "pip", "install", "-q", "--force-reinstall", "--no-deps", str(wheel)],
         log=workdir / "rasa_install.log")

@@ -20,6 +20,11 @@ from .errors import DataError, E_CALIBRATION_FILE
 MIN_INV_T, MAX_INV_T = 1e-3, 1e4
 
 
+def to_logprobs(probs: numpy.ndarray) -> numpy.ndarray:
+    """RETURNS (numpy.ndarray): log(probs), floored at 1e-30 so that the logs stay finite."""
+    return numpy.log(numpy.maximum(probs, 1e-30))
+
+
 def softmax_at(logprobs: numpy.ndarray, temperature: float) -> numpy.ndarray:
     """RETURNS (numpy.ndarray): softmax(logprobs / temperature), row by row, in float64."""
     z = numpy.asarray(logprobs, dtype="float64") / temperature
@@ -39,8 +44,9 @@ def nll(logprobs: numpy.ndarray, gold: Sequence[int], temperature: float) -> flo
 def fit_temperature(logprobs: numpy.ndarray, gold: Sequence[int]) -> float:
     """Fit T by minimising the NLL of the gold labels.
 
-    The NLL is convex in 1/T (a log-sum-exp minus a linear term), so a bounded scalar search over
-    1/T finds the global minimum.
+    The NLL is convex in 1/T (a log-sum-exp minus a linear term), hence unimodal in log(1/T): a
+    bounded scalar search over log(1/T) finds the global minimum at the same relative precision for
+    every T.
 
     logprobs (numpy.ndarray): Log-probabilities (or logits), shape (n_texts, n_labels).
     gold (Sequence[int]): The index of each text's gold label.
@@ -50,21 +56,12 @@ def fit_temperature(logprobs: numpy.ndarray, gold: Sequence[int]) -> float:
     if len(logprobs) == 0:
         raise ValueError("fit_temperature needs at least one example")
     result = minimize_scalar(
-        lambda inv_t: nll(logprobs, gold, 1.0 / inv_t),
-        bounds=(MIN_INV_T, MAX_INV_T),
-        method="bounded",
-        options={"xatol": 1e-6},
-    )
-    # The bounded search works on a linear scale, fine near 1/T = 1e4 but coarse near 1e-3:
-    # polish on a log scale around the optimum it found.
-    inv_t = float(result.x)
-    polished = minimize_scalar(
         lambda log_inv_t: nll(logprobs, gold, float(numpy.exp(-log_inv_t))),
-        bounds=(numpy.log(max(MIN_INV_T, inv_t / 4)), numpy.log(min(MAX_INV_T, inv_t * 4))),
+        bounds=(numpy.log(MIN_INV_T), numpy.log(MAX_INV_T)),
         method="bounded",
         options={"xatol": 1e-8},
     )
-    return float(numpy.exp(-polished.x))
+    return float(numpy.exp(-result.x))
 
 
 @dataclass
@@ -131,7 +128,7 @@ def calibrate_teacher(
     nlp = spacy.load(teacher_dir)
     teacher_labels = list(nlp.get_pipe("textcat").labels)
     probs = predict_probs(nlp, texts, teacher_labels)
-    logprobs = numpy.log(numpy.maximum(probs, 1e-30))
+    logprobs = to_logprobs(probs)
     result = calibrate(logprobs, [teacher_labels.index(g) for g in gold], fitted_on=str(dev_path))
     result.to_disk(output)
     return result

@@ -12,6 +12,16 @@ from .errors import UserError
 # Exit codes: 1 for bad input or settings (the message says the fix), 130 for Ctrl-C (as a shell does).
 EXIT_USER_ERROR = 1
 EXIT_INTERRUPTED = 130
+OS_ERRORS = {
+    PermissionError: (
+        "permission denied ({error})",
+        "choose a folder you can write to, or give yourself write access (chmod u+w)",
+    ),
+    FileNotFoundError: (
+        "no such file or folder",
+        "check the path (a project var such as --vars.unlabelled, or \"\" for none)",
+    ),
+}
 
 
 @contextmanager
@@ -29,17 +39,10 @@ def user_errors(step: str, nothing_written: bool = True) -> Iterator[None]:
         msg.fail(f"{step}{suffix}")
         print(e, file=sys.stderr)
         sys.exit(EXIT_USER_ERROR)
-    except PermissionError as e:
+    except (PermissionError, FileNotFoundError) as e:
         msg.fail(f"{step}{suffix}")
-        print(f"{e.filename}: permission denied ({e.strerror})\n"
-              "  Fix: choose a folder you can write to, or give yourself write access (chmod u+w)",
-              file=sys.stderr)
-        sys.exit(EXIT_USER_ERROR)
-    except FileNotFoundError as e:
-        msg.fail(f"{step}{suffix}")
-        print(f"{e.filename}: no such file or folder\n"
-              "  Fix: check the path (a project var such as --vars.unlabelled, or \"\" for none)",
-              file=sys.stderr)
+        problem, fix = OS_ERRORS[type(e)]
+        print(f"{e.filename}: {problem.format(error=e.strerror)}\n  Fix: {fix}", file=sys.stderr)
         sys.exit(EXIT_USER_ERROR)
     except KeyboardInterrupt:
         msg.warn(f"{step}: interrupted{suffix if nothing_written else ''}")

@@ -18,7 +18,7 @@ from spacy.tokens import Doc, DocBin
 from wasabi import msg
 
 from .data import PathLike
-from .calibration import Calibration, softmax_at
+from .calibration import Calibration, softmax_at, to_logprobs
 # Speed, memory and size, also importable from here as before.
 from .cost import (  # noqa: F401
     CpuMonitor,
@@ -286,7 +286,7 @@ def evaluate_models(
         quality["temperature"] = quality["ece_calibrated"] = None
         if calibration and name in calibration:
             t = Calibration.from_disk(calibration[name]).temperature
-            tempered = softmax_at(numpy.log(numpy.maximum(probs, 1e-30)), t)
+            tempered = softmax_at(to_logprobs(probs), t)
             quality["temperature"] = t
             quality["ece_calibrated"] = expected_calibration_error(tempered, [labels.index(g) for g in gold])
         if name == "teacher":

@@ -19,7 +19,7 @@ from spacy.tokens import DocBin
 from tqdm import tqdm
 from wasabi import msg
 
-from .calibration import Calibration, softmax_at
+from .calibration import Calibration, softmax_at, to_logprobs
 from .data import fingerprint, read_transfer_texts, write_all_atomic
 
 
@@ -99,7 +99,7 @@ def teacher_logprobs(nlp: Language, texts: Sequence[str], labels: Sequence[str])
         [[doc.cats[label] for label in labels] for doc in nlp.pipe(texts, batch_size=len(texts))],
         dtype="float32",
     )
-    return numpy.log(numpy.maximum(probs, 1e-30))
+    return to_logprobs(probs)
 
 
 def label_texts(

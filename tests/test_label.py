@@ -58,20 +58,27 @@ def test_fingerprint_changes_with_the_teacher(tiny_teacher, tmp_path):
     assert teacher_fingerprint(copy) != teacher_fingerprint(tiny_teacher)
 
 
-def test_label_transfer_set_applies_the_temperature(tiny_teacher, tmp_path):
+def transfer_inputs(tmp_path):
+    """A gold train DocBin (corpus/train.spacy), a transfer set of four unlabelled texts, and the
+    path where a test writes its calibration.json."""
     import json
 
-    from distill_spacy.calibration import Calibration, softmax_at
     from distill_spacy.data import preprocess
-    from distill_spacy.label import label_transfer_set
-    from spacy.tokens import DocBin
 
     csv = tmp_path / "train.csv"
     csv.write_text("text,label\ngreat sound,positive\nbroke fast,negative\n", encoding="utf8")
     preprocess({"train": csv, "dev": csv}, tmp_path / "corpus")
     transfer = tmp_path / "transfer.jsonl"
     transfer.write_text("".join(json.dumps({"text": t, "source": "unlabelled"}) + "\n" for t in TEXTS[:4]), encoding="utf8")
-    calibration = tmp_path / "calibration.json"
+    return transfer, tmp_path / "calibration.json"
+
+
+def test_label_transfer_set_applies_the_temperature(tiny_teacher, tmp_path):
+    from distill_spacy.calibration import Calibration, softmax_at
+    from distill_spacy.label import label_transfer_set
+    from spacy.tokens import DocBin
+
+    transfer, calibration = transfer_inputs(tmp_path)
     Calibration(0.01, "dev", 2, 1.0, 0.5, 0.5, 0.1, 1.0).to_disk(calibration)
     cache = tmp_path / "cache.sqlite"
     plain = label_transfer_set(tiny_teacher, transfer, tmp_path / "corpus" / "train.spacy", tmp_path / "a.spacy", cache)
@@ -109,18 +116,10 @@ def test_interrupted_labelling_says_what_was_saved(tiny_teacher, tmp_path, monke
 
 
 def test_label_transfer_set_does_not_soften_an_overconfident_teacher(tiny_teacher, tmp_path):
-    import json
-
     from distill_spacy.calibration import Calibration
-    from distill_spacy.data import preprocess
     from distill_spacy.label import label_transfer_set
 
-    csv = tmp_path / "train.csv"
-    csv.write_text("text,label\ngreat sound,positive\nbroke fast,negative\n", encoding="utf8")
-    preprocess({"train": csv, "dev": csv}, tmp_path / "corpus")
-    transfer = tmp_path / "transfer.jsonl"
-    transfer.write_text("".join(json.dumps({"text": t, "source": "unlabelled"}) + "\n" for t in TEXTS[:4]), encoding="utf8")
-    calibration = tmp_path / "calibration.json"
+    transfer, calibration = transfer_inputs(tmp_path)
     Calibration(3.0, "dev", 2, 1.0, 0.5, 0.5, 0.1, 1.0).to_disk(calibration)
     summary = label_transfer_set(tiny_teacher, transfer, tmp_path / "corpus" / "train.spacy", tmp_path / "a.spacy",
                                  tmp_path / "cache.sqlite", calibration=calibration)
