@@ -390,7 +390,7 @@ def read_ablation(path: PathLike) -> Dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf8"))
     except json.JSONDecodeError:
-        msg.warn(f"{path} is not valid JSON: its entries are not kept")
+        msg.warn(errors.W_ABLATION_JSON.format(path=path))
         return {}
     return data if isinstance(data, dict) else {}
 

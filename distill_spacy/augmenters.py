@@ -31,9 +31,8 @@ class AugmenterError(UserError, ValueError):
     """Augmenters that cannot be built as asked. The message names the augmenter and the fix."""
 
 
-def _error(template: Tuple[str, str], **kwargs) -> AugmenterError:
-    problem, fix = template
-    return AugmenterError(f"{problem.format(**kwargs)}\n  Fix: {fix.format(**kwargs)}")
+def _error(message: errors.Message, **values) -> AugmenterError:
+    return AugmenterError(message.format(**values))
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from typing import Dict, List, Optional, Sequence
 
 from wasabi import msg
 
+from . import errors
 from .data import write_atomic
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,11 +77,7 @@ def prepare_workdir(bench: BenchmarkSet, workdir: Path) -> Path:
     if bench.public_source is not None and not (workdir / bench.train).exists():
         source = Path(bench.public_source)
         if not (source / "train.csv").exists():
-            raise FileNotFoundError(
-                f"{source / 'train.csv'} does not exist: the benchmark reads banking77 and SNIPS as "
-                "text,label CSVs (see ../shared/data/README.md for their public sources).\n"
-                "  Fix: pass --data-dir <folder holding banking77/ and snips/>, or --sets intents,reviews"
-            )
+            raise FileNotFoundError(errors.E_BENCHMARK_NO_DATA.format(path=source / "train.csv"))
         run([sys.executable, str(ROOT / "scripts" / "prepare_public_set.py"), str(source), str(workdir / "data")])
     return workdir
 
@@ -95,7 +92,8 @@ def run(cmd: Sequence[str], cwd: Optional[Path] = None, log: Optional[Path] = No
             result = subprocess.run(list(cmd), cwd=cwd, stdout=f, stderr=subprocess.STDOUT)
     if result.returncode != 0:
         where = f" (log: {log})" if log else ""
-        raise RuntimeError(f"`{' '.join(map(str, cmd))}` failed with exit code {result.returncode}{where}")
+        command = " ".join(map(str, cmd))
+        raise RuntimeError(errors.E_BENCHMARK_STEP.format(command=command, code=result.returncode, where=where))
     return time.perf_counter() - start
 
 

@@ -14,7 +14,7 @@ import numpy
 from scipy.optimize import minimize_scalar
 
 from .data import write_atomic
-from .errors import DataError, E_CALIBRATION_FILE
+from .errors import E_CALIBRATION_FILE, data_error
 
 # 1/T is searched in [1e-3, 1e4]: T from 1e-4 (a teacher 10,000x too flat) to 1000.
 MIN_INV_T, MAX_INV_T = 1e-3, 1e4
@@ -87,7 +87,7 @@ class Calibration:
             data = json.loads(path.read_text(encoding="utf8"))
             return cls(**data)
         except (OSError, ValueError, TypeError) as e:
-            raise DataError(path, None, E_CALIBRATION_FILE[0].format(error=e), E_CALIBRATION_FILE[1]) from None
+            raise data_error(path, None, E_CALIBRATION_FILE, error=e) from None
 
 
 def calibrate(logprobs: numpy.ndarray, gold: Sequence[int], fitted_on: str) -> Calibration:

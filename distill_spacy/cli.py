@@ -7,21 +7,13 @@ from typing import Iterator
 import typer
 from wasabi import msg
 
+from . import errors
 from .errors import UserError
 
 # Exit codes: 1 for bad input or settings (the message says the fix), 130 for Ctrl-C (as a shell does).
 EXIT_USER_ERROR = 1
 EXIT_INTERRUPTED = 130
-OS_ERRORS = {
-    PermissionError: (
-        "permission denied ({error})",
-        "choose a folder you can write to, or give yourself write access (chmod u+w)",
-    ),
-    FileNotFoundError: (
-        "no such file or folder",
-        "check the path (a project var such as --vars.unlabelled, or \"\" for none)",
-    ),
-}
+OS_ERRORS = {PermissionError: errors.E_PERMISSION, FileNotFoundError: errors.E_NOT_FOUND}
 
 
 @contextmanager
@@ -41,8 +33,7 @@ def user_errors(step: str, nothing_written: bool = True) -> Iterator[None]:
         sys.exit(EXIT_USER_ERROR)
     except (PermissionError, FileNotFoundError) as e:
         msg.fail(f"{step}{suffix}")
-        problem, fix = OS_ERRORS[type(e)]
-        print(f"{e.filename}: {problem.format(error=e.strerror)}\n  Fix: {fix}", file=sys.stderr)
+        print(OS_ERRORS[type(e)].format(path=e.filename, error=e.strerror), file=sys.stderr)
         sys.exit(EXIT_USER_ERROR)
     except KeyboardInterrupt:
         msg.warn(f"{step}: interrupted{suffix if nothing_written else ''}")

@@ -19,7 +19,7 @@ from srsly.ruamel_yaml.error import YAMLError
 from wasabi import msg
 
 from . import errors
-from .errors import DataError, data_error
+from .errors import data_error
 
 PathLike = Union[str, Path]
 
@@ -198,8 +198,8 @@ def read_rasa_yaml(path: PathLike) -> List[Record]:
     except YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
-        raise DataError(path, line, f"the YAML cannot be parsed ({e.problem if hasattr(e, 'problem') else e})",
-                        "check the indentation and quoting around this line") from None
+        problem = e.problem if hasattr(e, "problem") else e
+        raise data_error(path, line, errors.E_BAD_YAML, error=problem) from None
     items = data.get("nlu") if isinstance(data, dict) else None
     if not isinstance(items, list):
         raise data_error(path, None, errors.E_RASA_NO_NLU)
@@ -281,7 +281,7 @@ def check_splits(splits: Dict[str, List[Record]]) -> PreprocessSummary:
         n = len(recs) - len({r.text for r in recs})
         duplicates[name] = n
         if n:
-            msg.warn(f"{name}: {n} text(s) occur more than once (kept)")
+            msg.warn(errors.W_DUPLICATE_TEXTS.format(split=name, count=n))
     overlaps = {}
     names = list(splits)
     for i, a in enumerate(names):
@@ -409,11 +409,9 @@ def read_transfer_texts(path: Union[str, Path]) -> List[Dict]:
         try:
             row = json.loads(line)
         except json.JSONDecodeError as e:
-            raise DataError(path, line_no, f"this line is not valid JSON ({e.msg})",
-                            "rebuild the transfer set with `spacy project run augment`") from None
+            raise data_error(path, line_no, errors.E_TRANSFER_BAD_JSON, error=e.msg) from None
         if not isinstance(row, dict) or not isinstance(row.get("text"), str):
-            raise DataError(path, line_no, "this line has no text string",
-                            "rebuild the transfer set with `spacy project run augment`")
+            raise data_error(path, line_no, errors.E_TRANSFER_NO_TEXT)
         rows.append(row)
     return rows
 

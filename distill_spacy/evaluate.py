@@ -17,6 +17,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, DocBin
 from wasabi import msg
 
+from . import errors
 from .data import PathLike
 from .calibration import Calibration, softmax_at, to_logprobs
 # Speed, memory and size, also importable from here as before.
@@ -47,7 +48,7 @@ def read_gold(path: PathLike) -> Tuple[List[str], List[str], List[str]]:
     """
     docs = list(DocBin().from_disk(path).get_docs(spacy.blank("xx").vocab))
     if not docs:
-        raise ValueError(f"{path} holds no Docs: nothing to evaluate")
+        raise ValueError(errors.E_NO_DOCS.format(path=path))
     return [doc.text for doc in docs], gold_labels(docs), list(docs[0].cats)
 
 
@@ -177,7 +178,7 @@ def quality_metrics(
     pred = predict_from_probs(probs, labels)
     unknown = sorted(set(gold) - set(labels))
     if unknown:
-        raise ValueError(f"Gold labels {unknown} are not among the labels {labels}")
+        raise ValueError(errors.E_GOLD_NOT_IN_MODEL.format(unknown=unknown, labels=labels))
     metrics = classification_metrics(gold, pred, labels)
     metrics["ece"] = expected_calibration_error(probs, [labels.index(g) for g in gold])
     metrics["agreement_with_teacher"] = None

@@ -5,7 +5,8 @@ from pathlib import Path
 from typing import Dict, Optional, Sequence
 
 from .data import PathLike, write_atomic
-from .errors import DataError
+from . import errors
+from .errors import data_error
 
 MISSING = "–"
 
@@ -114,13 +115,14 @@ def update_readme(readme_path: PathLike, table: str, block: str = "results") -> 
     start_marker, end_marker = f"<!-- {block}:start -->", f"<!-- {block}:end -->"
     path = Path(readme_path)
     text = path.read_bytes().decode("utf8")
-    fix = f"put the lines `{start_marker}` and `{end_marker}` where the {block} table goes"
+    markers = {"start": start_marker, "end": end_marker, "block": block}
     start = text.find(start_marker)
     if start < 0:
-        raise DataError(path, None, f"no `{start_marker}` marker line", fix)
+        raise data_error(path, None, errors.E_NO_MARKER, marker=start_marker, after="", **markers)
     end = text.find(end_marker, start)
     if end < 0:
-        raise DataError(path, None, f"no `{end_marker}` marker line after `{start_marker}`", fix)
+        after = f" after `{start_marker}`"
+        raise data_error(path, None, errors.E_NO_MARKER, marker=end_marker, after=after, **markers)
     new = text[: start + len(start_marker)] + "\n" + table.strip("\n") + "\n" + text[end:]
     if new == text:
         return False

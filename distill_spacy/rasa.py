@@ -217,6 +217,7 @@ class SpacyTextcatIntentClassifier(IntentClassifier, GraphComponent):
                     model.model, self.config[TEXTCAT], model.model_name
                 )
             except ValueError as e:
+                # e is a coded catalogue message with its fix; say which component met it.
                 raise InvalidModelError(f"{name}: {e}") from None
             self._model_id = id(model.model)
         return self._labels

@@ -3,6 +3,7 @@ import json
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
+from . import errors
 from .data import write_atomic
 from .formatting import (  # noqa: F401  (update_readme: also importable from here, as before)
     MISSING,
@@ -356,7 +357,7 @@ def build_report(output_dir: PathLike) -> Dict:
 
     path = Path(output_dir) / EVALUATION_FILE
     if not path.exists():
-        raise FileNotFoundError(f"{path} does not exist: run `spacy project run evaluate` first")
+        raise FileNotFoundError(errors.E_NO_EVALUATION.format(path=path))
     report = json.loads(path.read_text(encoding="utf8"))
     sources = report.get("sources") or {}
     attach_wheels(report, sources.get("wheel_dir"))

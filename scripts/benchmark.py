@@ -6,6 +6,7 @@ from typing import Optional
 import typer
 from wasabi import msg
 
+from distill_spacy import errors
 from distill_spacy.benchmark import default_sets, prepare_workdir, run_rasa, run_workflow, write_benchmark
 from distill_spacy.report import update_readme
 
@@ -24,12 +25,11 @@ def main(
     names = [s.strip() for s in sets.split(",") if s.strip()]
     unknown = [n for n in names if n not in known]
     if unknown:
-        msg.fail(f"--sets: unknown set(s) {unknown}", f"Fix: choose from {sorted(known)}", exits=1)
+        msg.fail(errors.E_BENCHMARK_SETS.format(unknown=unknown, known=sorted(known)), exits=1)
     if rasa_python is not None and str(rasa_python) in ("", "."):
         rasa_python = None
     if rasa_python is not None and not rasa_python.exists():
-        msg.fail(f"--rasa-python {rasa_python} does not exist",
-                 "Fix: create the Rasa venv (README, \"Rasa\") or leave the option out", exits=1)
+        msg.fail(errors.E_RASA_PYTHON.format(path=rasa_python), exits=1)
     rows = []
     for name in names:
         bench = known[name]

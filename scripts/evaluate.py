@@ -6,6 +6,7 @@ from typing import List, Optional
 import typer
 from wasabi import msg
 
+from distill_spacy import errors
 from distill_spacy.evaluate import evaluate_models
 from distill_spacy.report import build_report, summary_rows, write_evaluation
 
@@ -28,13 +29,13 @@ def main(
     for spec in model:
         name, sep, path = spec.partition("=")
         if not sep or not Path(path).is_dir():
-            msg.fail(f"--model {spec!r}: expected name=path to a trained pipeline folder", exits=1)
+            msg.fail(errors.E_MODEL_SPEC.format(spec=spec), exits=1)
         models[name] = Path(path)
     calibrations = {}
     for spec in calibration:
         name, sep, path = spec.partition("=")
         if not sep or name not in models or not Path(path).is_file():
-            msg.fail(f"--calibration {spec!r}: expected name=path to the calibration.json of a --model", exits=1)
+            msg.fail(errors.E_CALIBRATION_SPEC.format(spec=spec), exits=1)
         calibrations[name] = Path(path)
     command = "python " + " ".join(sys.argv)
     evaluation = evaluate_models(

@@ -41,7 +41,6 @@ def tiny_bert(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_teacher(tiny_bert, tmp_path_factory) -> Path:
     """configs/teacher.cfg with the tiny BERT, initialised (not trained) for two labels, on disk."""
-    import spacy
     from spacy.training import Example
     from spacy.util import load_config, load_model_from_config
 
