@@ -18,16 +18,15 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import spacy
 from spacy.cli.train import train as spacy_train
-from spacy.tokens import DocBin
 from thinc.api import Config
 from wasabi import msg
 
 from . import errors
 from .augment import augment, default_augmenter_specs
 from .calibration import Calibration
-from .data import PathLike, fingerprint, write_atomic
-from .evaluate import gain_kept, predict_from_probs, predict_probs, quality_metrics, read_gold
-from .label import label_transfer_set
+from .data import PathLike, count_docs, fingerprint, read_transfer_summary, write_atomic
+from .evaluate import TestSet, gain_kept, read_gold
+from .label import harden_docbin, label_transfer_set
 from .student import length_overrides
 
 
@@ -118,6 +117,19 @@ class AblationSettings:
     progress: bool = False
     calibration: Optional[PathLike] = None
 
+    @classmethod
+    def from_transfer_summary(cls, path: PathLike, **settings) -> "AblationSettings":
+        """The settings the `augment` step used, read from its summary (corpus/transfer.summary.json),
+        so that the ablation varies the main run's recipe; `settings` (e.g. n_iter, epochs) win."""
+        used = read_transfer_summary(path)
+        inputs = used.get("inputs", {})
+        recipe = {
+            "augmenter_specs": used["augmenters"], "n_iter": used["n_iter"], "budget": used["budget"],
+            "pos_model": used["pos_model"], "unlabelled": inputs.get("unlabelled") or None,
+            "text_col": inputs.get("text_col", "text"), "seed": used["seed"], "lang": used["lang"],
+        }
+        return cls(**{**recipe, **settings})
+
     def epochs(self, variant: Variant) -> int:
         return self.gold_epochs if variant.epochs == "gold" else self.student_epochs
 
@@ -132,7 +144,7 @@ def parse_variants(text: str) -> List[Variant]:
     for name in names:
         if name not in VARIANTS_BY_NAME:
             names_known = ", ".join(VARIANTS_BY_NAME)
-            raise ValueError(errors.E_UNKNOWN_VARIANT.format(name=name, text=text, names=names_known))
+            raise errors.ConfigError(errors.E_UNKNOWN_VARIANT.format(name=name, text=text, names=names_known))
     return [v for v in VARIANTS if not names or v.name in names]
 
 
@@ -171,34 +183,6 @@ def build_transfer_set(
     )
 
 
-def one_hot(cats: Dict[str, float]) -> Dict[str, float]:
-    """The argmax of a probability dict as a one-hot dict; ties go to the first label."""
-    top = max(cats, key=cats.get)
-    return {label: float(label == top) for label in cats}
-
-
-def harden_docbin(path: PathLike, output: Optional[PathLike] = None) -> int:
-    """Replace the teacher's probabilities in a DocBin's cats by one-hot argmax labels.
-
-    The gold labels of the original texts (user data) are kept.
-    path (PathLike): A DocBin written by `label_transfer_set`.
-    output (Optional[PathLike]): Where to write; the same file by default (atomically).
-    RETURNS (int): The number of docs.
-    """
-    vocab = spacy.blank("xx").vocab
-    db = DocBin(store_user_data=True)
-    docs = list(DocBin().from_disk(path).get_docs(vocab))
-    for doc in docs:
-        doc.cats = one_hot(doc.cats)
-        db.add(doc)
-    write_atomic(output or path, db.to_bytes())
-    return len(docs)
-
-
-def count_docs(path: PathLike) -> int:
-    return len(DocBin().from_disk(path))
-
-
 def train_student(
     config: PathLike,
     train: PathLike,
@@ -224,33 +208,6 @@ def train_student(
         settings.setdefault(key, length)
     spacy_train(config, output_dir, use_gpu=gpu_id, overrides=settings)
     return Path(output_dir) / "model-best"
-
-
-@dataclass
-class TestSet:
-    """The gold test set and the teacher's predictions on it, which agreement is measured against."""
-
-    path: str
-    texts: List[str]
-    gold: List[str]
-    labels: List[str]
-    teacher_pred: Optional[List[str]] = None
-
-    @classmethod
-    def read(cls, path: PathLike) -> "TestSet":
-        texts, gold, labels = read_gold(path)
-        return cls(str(path), texts, gold, labels)
-
-    def score(self, model: PathLike, batch_size: int = 256) -> Dict:
-        """`quality_metrics` of a trained pipeline, with agreement against the teacher."""
-        probs = predict_probs(spacy.load(model), self.texts, self.labels, batch_size=batch_size)
-        return quality_metrics(self.gold, probs, self.labels, reference=self.teacher_pred)
-
-    def score_teacher(self, model: PathLike, batch_size: int = 64) -> Dict:
-        """Score the teacher and keep its predictions as the reference for agreement."""
-        probs = predict_probs(spacy.load(model), self.texts, self.labels, batch_size=batch_size)
-        self.teacher_pred = predict_from_probs(probs, self.labels)
-        return quality_metrics(self.gold, probs, self.labels)
 
 
 def _jsonable(value: Any) -> Any:

@@ -356,6 +356,7 @@ def augment(
     texts = read_texts(train, text_col)
     extra = read_texts(unlabelled, text_col) if unlabelled else []
     held = [t for path in heldout for t in read_texts(path, text_col)]
+    requested_pos_model = pos_model
     if n_iter == 0:
         # Nothing is sampled, so the sources need no tags: the tokenizer alone is enough.
         pos_model = ""
@@ -389,12 +390,12 @@ def augment(
     seconds["total"] = time.perf_counter() - start
     summary.seconds = {k: round(v, 3) for k, v in seconds.items()}
     summary.settings = {
-        "n_iter": n_iter, "budget": budget, "seed": seed, "lang": lang, "pos_model": pos_model,
+        "n_iter": n_iter, "budget": budget, "seed": seed, "lang": lang, "pos_model": requested_pos_model,
         "pos_pipeline": f"{nlp.meta.get('lang', lang)}_{nlp.meta.get('name', '')} {nlp.meta.get('version', '')}"
         if pos_model else "",
         "augmenters": specs,
         "inputs": {"train": str(train), "heldout": [str(p) for p in heldout],
-                   "unlabelled": str(unlabelled) if unlabelled else ""},
+                   "unlabelled": str(unlabelled) if unlabelled else "", "text_col": text_col},
     }
     summary.outputs = {"transfer": str(output), "summary": str(summary_path(output))}
     # The transfer set and its summary are committed together.

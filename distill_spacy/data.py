@@ -446,3 +446,21 @@ def read_texts(path: PathLike, text_col: str = "text") -> List[str]:
     if not texts:
         raise data_error(path, None, errors.E_NO_ROWS)
     return texts
+
+
+def count_docs(path: Union[str, Path]) -> int:
+    """RETURNS (int): The number of docs in a DocBin file."""
+    return len(DocBin().from_disk(path))
+
+
+def read_transfer_summary(path: Union[str, Path]) -> Dict:
+    """The settings `augment` wrote into `corpus/transfer.summary.json` (n_iter, augmenters, ...)."""
+    path = Path(path)
+    try:
+        settings = json.loads(read_text_file(path))["settings"]
+        missing = [k for k in ("augmenters", "n_iter", "budget", "pos_model", "seed", "lang") if k not in settings]
+    except (ValueError, KeyError, TypeError) as e:
+        raise data_error(path, None, errors.E_TRANSFER_SUMMARY, problem=f"cannot be read ({e})") from None
+    if missing:
+        raise data_error(path, None, errors.E_TRANSFER_SUMMARY, problem=f"has no settings {missing}")
+    return settings

@@ -46,6 +46,10 @@ class DataError(UserError, ValueError):
         super().__init__(f"{prefix}{where}: {problem}\n  Fix: {fix}")
 
 
+class ConfigError(UserError, ValueError):
+    """A setting (a var, an option, a config value) the step cannot work with."""
+
+
 class ModelNotFound(UserError, LookupError):
     """A model named in a config or var that cannot be found."""
 
@@ -175,6 +179,11 @@ E_TRANSFER_NO_TEXT = Message(
     "E021",
     "this line of the transfer set has no text string",
     "rebuild the transfer set with `spacy project run augment --force`",
+)
+E_TRANSFER_SUMMARY = Message(
+    "E022",
+    "the transfer set's summary {problem}",
+    "rebuild the transfer set and its summary with `spacy project run augment --force`",
 )
 W_DUPLICATE_TEXTS = Message("W003", "{split}: {count} text(s) occur more than once (kept)")
 

@@ -7,6 +7,7 @@ memory and size in `distill_spacy.cost`.
 import datetime
 import json
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -329,3 +330,30 @@ def evaluate_models(
         "comparisons": compare(results, correct),
         "ablation": None,
     }
+
+
+@dataclass
+class TestSet:
+    """The gold test set and the teacher's predictions on it, which agreement is measured against."""
+
+    path: str
+    texts: List[str]
+    gold: List[str]
+    labels: List[str]
+    teacher_pred: Optional[List[str]] = None
+
+    @classmethod
+    def read(cls, path: PathLike) -> "TestSet":
+        texts, gold, labels = read_gold(path)
+        return cls(str(path), texts, gold, labels)
+
+    def score(self, model: PathLike, batch_size: int = 256) -> Dict:
+        """`quality_metrics` of a trained pipeline, with agreement against the teacher."""
+        probs = predict_probs(spacy.load(model), self.texts, self.labels, batch_size=batch_size)
+        return quality_metrics(self.gold, probs, self.labels, reference=self.teacher_pred)
+
+    def score_teacher(self, model: PathLike, batch_size: int = 64) -> Dict:
+        """Score the teacher and keep its predictions as the reference for agreement."""
+        probs = predict_probs(spacy.load(model), self.texts, self.labels, batch_size=batch_size)
+        self.teacher_pred = predict_from_probs(probs, self.labels)
+        return quality_metrics(self.gold, probs, self.labels)

@@ -20,7 +20,7 @@ from tqdm import tqdm
 from wasabi import msg
 
 from .calibration import Calibration, softmax_at, to_logprobs
-from .data import fingerprint, read_transfer_texts, write_all_atomic
+from .data import PathLike, fingerprint, read_transfer_texts, write_all_atomic
 
 
 def teacher_fingerprint(model_dir: Union[str, Path]) -> str:
@@ -269,3 +269,28 @@ def label_transfer_set(
     write_all_atomic({output_path: db.to_bytes(),
                       Path(output_path).with_suffix(".labels.json"): json.dumps(asdict(summary), indent=2) + "\n"})
     return summary
+
+
+# Hard labels: the teacher's argmax, for the ablation variant `hard`.
+def one_hot(cats: Dict[str, float]) -> Dict[str, float]:
+    """The argmax of a probability dict as a one-hot dict; ties go to the first label."""
+    top = max(cats, key=cats.get)
+    return {label: float(label == top) for label in cats}
+
+
+def harden_docbin(path: PathLike, output: Optional[PathLike] = None) -> int:
+    """Replace the teacher's probabilities in a DocBin's cats by one-hot argmax labels.
+
+    The gold labels of the original texts (user data) are kept.
+    path (PathLike): A DocBin written by `label_transfer_set`.
+    output (Optional[PathLike]): Where to write; the same file by default (atomically).
+    RETURNS (int): The number of docs.
+    """
+    vocab = spacy.blank("xx").vocab
+    db = DocBin(store_user_data=True)
+    docs = list(DocBin().from_disk(path).get_docs(vocab))
+    for doc in docs:
+        doc.cats = one_hot(doc.cats)
+        db.add(doc)
+    write_all_atomic({output or path: db.to_bytes()})
+    return len(docs)

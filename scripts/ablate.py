@@ -7,10 +7,8 @@ import typer
 from spacy.cli._util import parse_config_overrides
 from wasabi import msg
 
-from distill_spacy import cli
 from distill_spacy.ablation import VARIANTS, AblationSettings, parse_variants, run_ablation
-from distill_spacy.augment import AugmenterError, default_augmenter_specs, parse_augmenter_specs
-from distill_spacy.errors import DataError, ModelNotFound
+from distill_spacy.cli import user_errors
 from distill_spacy.report import ablation_rows
 
 app = typer.Typer(add_completion=False)
@@ -31,21 +29,15 @@ def main(
     output_dir: Path = typer.Option(Path("training/ablation"), "--output-dir", help="One folder per variant"),
     metrics: Path = typer.Option(Path("metrics/ablation.json"), "--metrics", dir_okay=False, help="Scores (JSON)"),
     cache: Path = typer.Option(Path("corpus/label_cache.sqlite"), "--cache", help="Label cache (SQLite)"),
-    unlabelled: str = cli.UNLABELLED,
-    text_col: str = cli.TEXT_COL,
-    p_mask: float = cli.P_MASK,
-    p_pos: float = cli.P_POS,
-    p_ng: float = cli.P_NG,
-    p_sent: float = cli.P_SENT,
-    mask_token: str = cli.MASK_TOKEN,
-    extra: str = cli.AUGMENTERS,
-    n_iter: int = cli.N_ITER,
-    budget: int = cli.BUDGET,
-    pos_model: str = cli.POS_MODEL,
-    seed: int = typer.Option(0, "--seed", help="Seed of augmentation and balancing"),
+    transfer_summary: Path = typer.Option(
+        Path("corpus/transfer.summary.json"), "--transfer-summary", dir_okay=False,
+        help="The `augment` step's summary: its augmenters, budget, POS model, unlabelled texts, seed and lang",
+    ),
+    n_iter: Optional[int] = typer.Option(
+        None, "--n-iter", min=1, help="Samples per text in the augmented variants; default: the augment step's",
+    ),
     student_epochs: int = typer.Option(2, "--student-epochs", min=1, help="Epochs over an augmented transfer set"),
     gold_epochs: int = typer.Option(30, "--gold-epochs", min=1, help="Epochs over the training texts alone"),
-    lang: str = cli.LANG,
     batch_size: int = typer.Option(64, "--batch-size", "-b", help="Texts per forward pass of the teacher"),
     balance: bool = typer.Option(
         False, "--balance/--no-balance", help="Drop augmented texts of over-represented teacher labels",
@@ -59,25 +51,20 @@ def main(
                                                help="The teacher's calibration.json (its temperature), as in `label`"),
 ):
     """Train the student without each part of the recipe in turn and score it on the test set."""
-    try:
+    with user_errors("Ablation stopped", nothing_written=False):
         chosen = parse_variants(variants)
-        specs = default_augmenter_specs(p_mask, p_pos, p_ng, p_sent, mask_token)
-        specs.update(parse_augmenter_specs(extra))
-        settings = AblationSettings(
-            augmenter_specs=specs, n_iter=n_iter, budget=budget, pos_model=pos_model,
-            unlabelled=unlabelled or None, text_col=text_col, seed=seed, lang=lang, batch_size=batch_size,
-            balance=balance, student_epochs=student_epochs, gold_epochs=gold_epochs, gpu_id=gpu_id,
-            overrides=parse_config_overrides(ctx.args), progress=sys.stderr.isatty(),
+        training = dict(
+            batch_size=batch_size, balance=balance, student_epochs=student_epochs, gold_epochs=gold_epochs,
+            gpu_id=gpu_id, overrides=parse_config_overrides(ctx.args), progress=sys.stderr.isatty(),
             calibration=calibration,
         )
+        if n_iter is not None:
+            training["n_iter"] = n_iter
+        settings = AblationSettings.from_transfer_summary(transfer_summary, **training)
         result = run_ablation(
             teacher, baseline, train, dev, test, config, output_dir, metrics, cache,
             settings=settings, variants=chosen, force=force,
         )
-    except (DataError, ModelNotFound, AugmenterError, ValueError) as e:
-        msg.fail("Ablation stopped")
-        print(e, file=sys.stderr)
-        sys.exit(1)
     msg.divider("Ablation")
     msg.text(
         f"Test set {result['test']} ({result['n']} texts): teacher accuracy {result['teacher_accuracy']:.3f}, "

@@ -10,13 +10,14 @@ from spacy.tokens import DocBin
 
 from distill_spacy import ablation
 from distill_spacy.ablation import (
-    VARIANTS, VARIANTS_BY_NAME, AblationSettings, build_transfer_set, harden_docbin, merge_entries, one_hot,
-    parse_variants, run_ablation, variant_specs,
+    VARIANTS, VARIANTS_BY_NAME, AblationSettings, build_transfer_set, merge_entries, parse_variants,
+    run_ablation, variant_specs,
 )
-from distill_spacy.augment import default_augmenter_specs
+from distill_spacy.augment import augment, default_augmenter_specs
 from distill_spacy.data import preprocess
+from distill_spacy.errors import DataError
+from distill_spacy.label import harden_docbin, label_transfer_set
 from distill_spacy.student import GOLD_KEY
-from distill_spacy.label import label_transfer_set
 
 ROOT = Path(__file__).parent.parent
 TRAIN = [
@@ -178,14 +179,6 @@ def test_transfer_sets_keep_the_leakage_guard(corpus, tmp_path):
     assert not texts & {t.casefold() for t, _ in TEST + DEV}
 
 
-@pytest.mark.parametrize("cats,expected", [
-    ({"a": 0.2, "b": 0.7, "c": 0.1}, {"a": 0.0, "b": 1.0, "c": 0.0}),
-    ({"a": 0.5, "b": 0.5}, {"a": 1.0, "b": 0.0}),  # a tie goes to the first label
-])
-def test_one_hot(cats, expected):
-    assert one_hot(cats) == expected
-
-
 def test_hard_labels_are_one_hot_argmax_of_the_teacher(corpus, teacher, tmp_path):
     transfer = tmp_path / "transfer.jsonl"
     build_transfer_set(VARIANTS_BY_NAME["hard"], AblationSettings(**FAST), corpus / "train.spacy", [], transfer)
@@ -342,16 +335,16 @@ def test_cli_rejects_unknown_variant(corpus, teacher, baseline, tmp_path):
 
 
 def test_cli_end_to_end(corpus, teacher, baseline, tmp_path):
+    # The augmentation settings come from the augment step's summary (here: no POS model, no unlabelled).
+    augment(corpus / "train.spacy", tmp_path / "transfer.jsonl", pos_model="", n_iter=0)
     cmd = [
         sys.executable, str(ROOT / "scripts" / "ablate.py"), str(teacher), str(baseline),
         str(corpus / "train.spacy"), str(corpus / "dev.spacy"), str(corpus / "test.spacy"),
         "--config", str(ROOT / "configs" / "student_bow.cfg"), "--output-dir", str(tmp_path / "ablation"),
         "--metrics", str(tmp_path / "ablation.json"), "--cache", str(tmp_path / "cache.sqlite"),
-        "--unlabelled", "", "--p-mask", "0.1", "--p-pos", "0.1", "--p-ng", "0.25", "--p-sent", "0.25",
-        "--n-iter", "3", "--pos-model", "", "--mask-token", "[MASK]", "--seed", "0",
-        "--student-epochs", "1", "--gold-epochs", "2", "--lang", "en", "--batch-size", "64", "--gpu-id", "-1",
-        "--variants", "originals,no_ngram", "--text-col", "text", "--augmenters", "", "--budget", "0",
-        "--no-balance", "--components.textcat.loss.kind", "mse_probs",
+        "--transfer-summary", str(tmp_path / "transfer.summary.json"), "--n-iter", "3",
+        "--student-epochs", "1", "--gold-epochs", "2", "--batch-size", "64", "--gpu-id", "-1",
+        "--variants", "originals,no_ngram", "--no-balance", "--components.textcat.loss.kind", "mse_probs",
         "--components.textcat.loss.temperature", "1.0", "--components.textcat.loss.alpha", "0.0",
         "--paths.vectors", "null",
     ]
@@ -364,3 +357,24 @@ def test_cli_end_to_end(corpus, teacher, baseline, tmp_path):
     assert spacy.load(model).get_pipe("textcat").cfg is not None
     config = (model / "config.cfg").read_text(encoding="utf8")
     assert 'kind = "mse_probs"' in config and "max_epochs = 1" in config
+
+
+def test_settings_come_from_the_augment_summary(tmp_path):
+    train = tmp_path / "train.txt"
+    train.write_text("\n".join(t for t, _ in TRAIN) + "\n", encoding="utf8")
+    unlabelled = tmp_path / "extra.txt"
+    unlabelled.write_text("The zip broke on day two.\n", encoding="utf8")
+    specs = default_augmenter_specs(p_mask=0.3, p_pos=0.0, p_ng=0.5, p_sent=0.0)
+    augment(train, tmp_path / "transfer.jsonl", unlabelled=unlabelled, augmenter_specs=specs, n_iter=0,
+            budget=50, pos_model="en_core_web_sm", lang="en", seed=7)
+    settings = AblationSettings.from_transfer_summary(tmp_path / "transfer.summary.json", n_iter=3)
+    assert settings.augmenter_specs == specs and settings.n_iter == 3 and settings.budget == 50
+    assert settings.pos_model == "en_core_web_sm"  # as asked, although n_iter 0 did not load it
+    assert settings.unlabelled == str(unlabelled) and settings.seed == 7 and settings.lang == "en"
+
+
+def test_unreadable_augment_summary_names_the_fix(tmp_path):
+    path = tmp_path / "transfer.summary.json"
+    path.write_text('{"settings": {"n_iter": 3}}', encoding="utf8")
+    with pytest.raises(DataError, match=r"(?s)transfer.summary.json.*no settings.*augment --force"):
+        AblationSettings.from_transfer_summary(path)

@@ -5,7 +5,7 @@ import pytest
 import spacy
 
 from distill_spacy import label
-from distill_spacy.label import LabelCache, label_texts, teacher_fingerprint
+from distill_spacy.label import LabelCache, label_texts, one_hot, teacher_fingerprint
 
 TEXTS = ["great sound", "awful battery", "would buy again", "broke fast", "love it", "poor quality", "great sound"]
 
@@ -125,3 +125,11 @@ def test_label_transfer_set_does_not_soften_an_overconfident_teacher(tiny_teache
                                  tmp_path / "cache.sqlite", calibration=calibration)
     assert summary.fitted_temperature == 3.0 and summary.temperature == 1.0
     assert summary.mean_max_probability == pytest.approx(summary.mean_max_probability_raw)
+
+
+@pytest.mark.parametrize("cats,expected", [
+    ({"a": 0.2, "b": 0.7, "c": 0.1}, {"a": 0.0, "b": 1.0, "c": 0.0}),
+    ({"a": 0.5, "b": 0.5}, {"a": 1.0, "b": 0.0}),  # a tie goes to the first label
+])
+def test_one_hot(cats, expected):
+    assert one_hot(cats) == expected
