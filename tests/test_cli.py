@@ -61,3 +61,48 @@ def test_other_errors_pass_through():
     with pytest.raises(ZeroDivisionError):
         with user_errors("Step"):
             1 / 0
+
+
+def load_script(name):
+    """A script's Typer app, imported from its file (scripts/ is not a package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"script_{name}", ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.main
+
+
+def run_in_process(name, *args):
+    import typer
+    from typer.testing import CliRunner
+
+    app = typer.Typer(add_completion=False)
+    app.command()(load_script(name))
+    return CliRunner().invoke(app, list(map(str, args)))
+
+
+def test_read_only_output_folder_is_one_message(tmp_path, monkeypatch):
+    csv = tmp_path / "train.csv"
+    csv.write_text(CSV, encoding="utf8")
+
+    def refuse(*args, **kwargs):  # as an unwritable folder does (root ignores chmod, so simulate it)
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("distill_spacy.data.tempfile.mkstemp", refuse)
+    result = run_in_process("preprocess", csv, csv, "--output-dir", tmp_path / "corpus")
+    assert result.exit_code == EXIT_USER_ERROR
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Invalid input, nothing written" in result.output
+    assert "[E002]" in result.output and "cannot write here (Permission denied)" in result.output
+    assert "Fix: choose an output folder you can write to" in result.output
+    assert not list((tmp_path / "corpus").glob("*"))
+
+
+def test_missing_column_names_the_project_var(tmp_path):
+    csv = tmp_path / "train.csv"
+    csv.write_text(CSV.replace("text,label", "review,label"), encoding="utf8")
+    result = run_script("preprocess.py", csv, csv, "--output-dir", tmp_path / "corpus")
+    assert result.returncode == EXIT_USER_ERROR and "Traceback" not in result.stderr
+    assert "[E004]" in result.stderr and "--vars.text_col" in result.stderr
+    assert not (tmp_path / "corpus").exists()
