@@ -3,13 +3,11 @@ import json
 
 import pytest
 
-from distill_spacy.errors import DataError
 from distill_spacy.report import (
     plot_accuracy_latency,
     plot_confusion,
     render_markdown,
     results_table,
-    update_readme,
     write_report,
 )
 
@@ -46,16 +44,6 @@ ABLATION = {
          "agreement_with_teacher": 0.85, "gain_kept": 0.535},
     ],
 }
-README = """# distill_spacy
-
-Intro text.
-
-<!-- results:start -->
-old table
-<!-- results:end -->
-
-## Install
-"""
 
 
 def make_model(role, acc, ci, f1, ece, agree, p50, p95, dps, folder, wheel, params, rss, labels):
@@ -268,30 +256,6 @@ def test_results_table(report):
     )
 
 
-def test_update_readme_replaces_only_the_block(tmp_path):
-    readme = tmp_path / "README.md"
-    readme.write_text(README, encoding="utf8")
-    assert update_readme(readme, "| a |\n|---|\n| 1 |\n") is True
-    assert readme.read_text(encoding="utf8") == README.replace("old table", "| a |\n|---|\n| 1 |")
-    assert update_readme(readme, "| a |\n|---|\n| 1 |") is False
-
-
-@pytest.mark.parametrize("marker", ["<!-- results:start -->", "<!-- results:end -->"])
-def test_update_readme_missing_marker(marker, tmp_path):
-    readme = tmp_path / "README.md"
-    readme.write_text(README.replace(marker, ""), encoding="utf8")
-    with pytest.raises(DataError, match=f"README.md: no `{marker}` marker line"):
-        update_readme(readme, "table")
-    assert readme.read_text(encoding="utf8") == README.replace(marker, "")
-
-
-def test_update_readme_end_before_start(tmp_path):
-    readme = tmp_path / "README.md"
-    readme.write_text("<!-- results:end -->\n<!-- results:start -->\n", encoding="utf8")
-    with pytest.raises(ValueError, match="no `<!-- results:end -->` marker line after"):
-        update_readme(readme, "table")
-
-
 def test_student_below_the_baseline_is_said_loudly(report):
     # the sample student (0.738) is below the baseline (0.755) on test
     text = render_markdown(report)
@@ -309,15 +273,6 @@ def test_teacher_calibration_section(report):
     text = render_markdown(report)
     assert "## Calibration of the teacher's probabilities" in text
     assert "| teacher | 0.0123 | 0.031 | 0.045 |" in text
-
-
-def test_update_readme_named_block(tmp_path):
-    path = tmp_path / "README.md"
-    path.write_text(README.replace("results:", "benchmark:"), encoding="utf8")
-    assert update_readme(path, "| new |", block="benchmark")
-    assert "<!-- benchmark:start -->\n| new |\n<!-- benchmark:end -->" in path.read_text(encoding="utf8")
-    with pytest.raises(DataError, match="results:start"):
-        update_readme(path, "| new |")
 
 
 def test_contended_timing_is_flagged(report):
