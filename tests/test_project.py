@@ -89,6 +89,6 @@ def check_wheel_in_spacy_only_venv(project: Path, venv: Path):
     )
     assert out.returncode == 0, out.stderr
     packaged = json.loads(out.stdout)
-    trained = spacy.load(project / "training" / "student" / "model-best")
+    trained = spacy.load(project / "training" / "student" / "bow" / "model-best")  # student_arch: bow
     for text, cats in zip(texts, packaged):
         assert cats == pytest.approx(trained(text).cats, abs=1e-5)
