@@ -92,3 +92,51 @@ def check_wheel_in_spacy_only_venv(project: Path, venv: Path):
     trained = spacy.load(project / "training" / "student" / "bow" / "model-best")  # student_arch: bow
     for text, cats in zip(texts, packaged):
         assert cats == pytest.approx(trained(text).cats, abs=1e-5)
+
+
+# Modules whose change cannot change a step's outputs: messages and option declarations.
+NOT_OUTPUT_CODE = {"cli", "errors"}
+
+
+def project_imports(path: Path, seen=None) -> set:
+    """The distill_spacy modules a file imports at module level, followed through the package."""
+    import ast
+
+    seen = set() if seen is None else seen
+    for node in ast.parse(path.read_text(encoding="utf8")).body:
+        names = []
+        if isinstance(node, ast.ImportFrom) and node.module:
+            if node.level == 1:  # from .x import y
+                names = [node.module.split(".")[0]]
+            elif node.module == "distill_spacy":  # from distill_spacy import x
+                names = [alias.name for alias in node.names]
+            elif node.module.startswith("distill_spacy."):
+                names = [node.module.split(".")[1]]
+        elif isinstance(node, ast.ImportFrom) and node.level == 1:  # from . import x
+            names = [alias.name for alias in node.names]
+        for name in names:
+            module = ROOT / "distill_spacy" / f"{name}.py"
+            if module.exists() and name not in seen:
+                seen.add(name)
+                project_imports(module, seen)
+    return seen
+
+
+def test_step_deps_name_the_code_they_run():
+    import srsly
+
+    project = srsly.read_yaml(ROOT / "project.yml")
+    checked = 0
+    for command in project["commands"]:
+        deps = set(command.get("deps", []))
+        for line in command["script"]:
+            words = line.split()
+            # package and ablate end by rebuilding REPORT.md, which is not among their outputs.
+            rebuild = words[1:2] == ["scripts/report.py"] and command["name"] != "update-readme"
+            if len(words) > 1 and words[0] == "python" and words[1].startswith("scripts/") and not rebuild:
+                assert words[1] in deps, f"{command['name']}: deps lack {words[1]}"
+                needed = project_imports(ROOT / words[1]) - NOT_OUTPUT_CODE
+                missing = sorted(f"distill_spacy/{m}.py" for m in needed if f"distill_spacy/{m}.py" not in deps)
+                assert not missing, f"{command['name']} runs {words[1]}, but its deps lack {missing}"
+                checked += 1
+    assert checked >= 8
