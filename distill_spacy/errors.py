@@ -323,3 +323,42 @@ E_UNKNOWN_VARIANT = (
     "Unknown ablation variant {name!r} in {text!r}.\n"
     "  Fix: name variants from: {names} (comma-separated), or leave the list empty for all."
 )
+
+
+# Other languages (distill_spacy/languages.py). (problem, fix) pairs.
+E_UNKNOWN_LANG = (
+    "spaCy has no language {lang!r} (the `lang` var)",
+    "use a language code that spaCy knows, e.g. one of {known} (see README, \"Other languages\")",
+)
+E_LANG_ALIAS = (
+    "lang {lang!r} is spaCy's language {code!r}, whose pipelines and packages are named {code}_...",
+    "set --vars.lang {code}",
+)
+W_ENGLISH_TEACHER = (
+    "lang is {lang!r}, but the teacher {teacher!r} (the `teacher_model` var) knows English only: the "
+    "student can only learn what the teacher gets right",
+    "set --vars.teacher_model to a teacher for the language, e.g. {suggestion}, or a multilingual one "
+    "(see README, \"Other languages\")",
+)
+E_MASK_TOKEN_UNREADABLE = (
+    "cannot load the tokenizer of the teacher {teacher!r} to read its mask token ({error})",
+    "set the mask token yourself (--vars.mask_token \"[MASK]\" for BERT-style teachers, \"<mask>\" for "
+    "RoBERTa-style ones such as CamemBERT or XLM-R), or make the teacher loadable: a local folder, an "
+    "installed offline package, or the Hugging Face hub online",
+)
+E_TEACHER_NO_TOKENIZER = (
+    "the pipeline {teacher!r} has no transformer component to read a mask token from (its pipes: {pipes})",
+    "pass the trained teacher (training/teacher/model-best) or its Hugging Face name, or set the mask "
+    "token yourself (--vars.mask_token)",
+)
+E_NO_MASK_TOKEN = (
+    "the tokenizer of the teacher {teacher!r} ({kind}) has no mask token, so masking cannot hide words "
+    "from it",
+    "switch masking off (--vars.p_mask 0), or set a token the teacher reads as unknown yourself "
+    "(--vars.mask_token)",
+)
+E_MASK_TOKEN_NO_TEACHER = (
+    "the mask token is empty and no teacher was given to read it from",
+    "pass the teacher (--teacher <name or folder>), set the mask token (--mask-token \"[MASK]\"), or "
+    "switch masking off (--p-mask 0)",
+)

@@ -9,8 +9,9 @@ from wasabi import msg
 
 from distill_spacy import cli
 from distill_spacy.ablation import VARIANTS, AblationSettings, parse_variants, run_ablation
-from distill_spacy.augment import AugmenterError, default_augmenter_specs, parse_augmenter_specs
-from distill_spacy.errors import DataError, ModelNotFound
+from distill_spacy.augment import default_augmenter_specs, parse_augmenter_specs
+from distill_spacy.errors import UserError
+from distill_spacy.languages import fill_mask_token
 from distill_spacy.report import ablation_rows
 
 app = typer.Typer(add_completion=False)
@@ -63,6 +64,8 @@ def main(
         chosen = parse_variants(variants)
         specs = default_augmenter_specs(p_mask, p_pos, p_ng, p_sent, mask_token)
         specs.update(parse_augmenter_specs(extra))
+        if n_iter > 0:  # masking hides words behind the trained teacher's own mask token
+            specs = fill_mask_token(specs, str(teacher))
         settings = AblationSettings(
             augmenter_specs=specs, n_iter=n_iter, budget=budget, pos_model=pos_model,
             unlabelled=unlabelled or None, text_col=text_col, seed=seed, lang=lang, batch_size=batch_size,
@@ -74,7 +77,7 @@ def main(
             teacher, baseline, train, dev, test, config, output_dir, metrics, cache,
             settings=settings, variants=chosen, force=force,
         )
-    except (DataError, ModelNotFound, AugmenterError, ValueError) as e:
+    except (UserError, ValueError) as e:
         msg.fail("Ablation stopped")
         print(e, file=sys.stderr)
         sys.exit(1)
