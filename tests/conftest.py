@@ -1,4 +1,4 @@
-"""Shared fixtures: a tiny random BERT written to disk, built from a config inside the test run."""
+"""Shared fixtures: tiny random BERT and RoBERTa models written to disk, built inside the test run."""
 from pathlib import Path
 from typing import Sequence
 

@@ -348,7 +348,7 @@ def test_cli_end_to_end(corpus, teacher, baseline, tmp_path):
         "--config", str(ROOT / "configs" / "student_bow.cfg"), "--output-dir", str(tmp_path / "ablation"),
         "--metrics", str(tmp_path / "ablation.json"), "--cache", str(tmp_path / "cache.sqlite"),
         "--unlabelled", "", "--p-mask", "0.1", "--p-pos", "0.1", "--p-ng", "0.25", "--p-sent", "0.25",
-        "--n-iter", "3", "--pos-model", "", "--mask-token", "[MASK]", "--seed", "0",
+        "--n-iter", "3", "--pos-model", "", "--mask-token", "", "--seed", "0",
         "--student-epochs", "1", "--gold-epochs", "2", "--lang", "en", "--batch-size", "64", "--gpu-id", "-1",
         "--variants", "originals,no_ngram", "--text-col", "text", "--augmenters", "", "--budget", "0",
         "--no-balance", "--components.textcat.loss.kind", "mse_probs",
@@ -364,3 +364,6 @@ def test_cli_end_to_end(corpus, teacher, baseline, tmp_path):
     assert spacy.load(model).get_pipe("textcat").cfg is not None
     config = (model / "config.cfg").read_text(encoding="utf8")
     assert 'kind = "mse_probs"' in config and "max_epochs = 1" in config
+    # --mask-token "" (the project's default): the trained teacher's own token
+    recipe = json.loads((tmp_path / "ablation" / "no_ngram" / "variant.json").read_text(encoding="utf8"))["recipe"]
+    assert recipe["augmenters"]["distill_spacy.mask.v1"]["mask_token"] == "[MASK]"

@@ -422,3 +422,37 @@ def test_readme_table_names_every_language():
         assert defaults.mask_token in row
     for teacher in MULTILINGUAL_TEACHERS:
         assert teacher in section
+
+
+# --- the whole project, as a French user runs it -----------------------------------------------
+
+
+@pytest.mark.slow
+def test_project_all_in_french_with_three_vars(tiny_models, tmp_path):
+    """`spacy project run all` with lang, teacher_model and pos_model changed (and the data vars)."""
+    import shutil
+
+    project = tmp_path / "project"
+    generated = ("corpus", "training", "metrics", "packages", ".venv", ".rasa-venv", ".git", "project.lock")
+    shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns(*generated, "__pycache__"))
+    splits = {"train": FRENCH, "dev": FRENCH_DEV, "test": FRENCH_DEV}
+    data = {split: write_csv(tmp_path / f"{split}.csv", rows) for split, rows in splits.items()}
+    args = ["--vars.lang=fr", f"--vars.teacher_model={tiny_models['bpe']}", f"--vars.pos_model={FR_POS}"]
+    args += [f"--vars.{split}={path}" for split, path in data.items()]
+    args += ["--vars.unlabelled", "", "--vars.n_iter=5", "--vars.name=avis_student", "--vars.teacher_epochs=2",
+             "--vars.student_epochs=3", "--vars.timing_repeats=1"]
+    cmd = [sys.executable, "-m", "spacy", "project", "run", "all", str(project), *args]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-5000:]
+    wheel = project / "packages" / "fr_avis_student-0.1.0" / "dist" / "fr_avis_student-0.1.0-py3-none-any.whl"
+    assert wheel.exists()
+    texts = [json.loads(line)["text"] for line in (project / "corpus" / "transfer.jsonl").read_text(encoding="utf8").splitlines()]
+    assert any("<mask>" in text for text in texts) and not any("[MASK]" in text for text in texts)
+    summary = json.loads((project / "corpus" / "transfer.summary.json").read_text(encoding="utf8"))
+    assert summary["settings"]["augmenters"][MASK_AUGMENTER]["mask_token"] == "<mask>"
+    assert summary["settings"]["lang"] == "fr" and summary["settings"]["pos_model"] == FR_POS
+    done = subprocess.run([sys.executable, "-c", SPACY_ONLY, str(project / "packages" / "student"),
+                           json.dumps(["J'adore l'avis."])], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout)
+    assert result["lang"] == "fr" and result["tokens"][0][:2] == ["J'", "adore"]
