@@ -110,10 +110,12 @@ def _load_tokenizer(teacher: str) -> Any:
     path = Path(teacher).expanduser()
     if path.is_dir() and _is_spacy_pipeline(path):
         nlp = spacy.load(path)
-        transformers_pipes = [pipe for _, pipe in nlp.pipeline if hasattr(pipe.model, "tokenizer")]
-        if not transformers_pipes:
+        # spacy-transformers' model carries the Hugging Face tokenizer it was trained with.
+        models = [getattr(pipe, "model", None) for _, pipe in nlp.pipeline]
+        tokenizers = [model.tokenizer for model in models if hasattr(model, "tokenizer")]
+        if not tokenizers:
             raise ModelNotFound(message(errors.E_TEACHER_NO_TOKENIZER, teacher=teacher, pipes=nlp.pipe_names))
-        return transformers_pipes[0].model.tokenizer
+        return tokenizers[0]
     from transformers import AutoTokenizer
 
     from .teacher import resolve_teacher_name
