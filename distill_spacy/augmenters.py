@@ -35,6 +35,37 @@ def _error(message: errors.Message, **values) -> AugmenterError:
     return AugmenterError(message.format(**values))
 
 
+# An elided word ends in an apostrophe and is written against the next one: "l'avis", "j’adore".
+ELISION_MARKS = ("'", "\u2019")
+# Marks that open a sentence which spaCy does not flag as left punctuation.
+OPENING_MARKS = frozenset("¿¡")
+
+
+def _opens(token) -> bool:
+    return token.is_left_punct or token.text in OPENING_MARKS
+
+
+def sentence_spans(doc: Doc) -> Tuple[Span, ...]:
+    """The token ranges of the doc's sentences, each opening mark with the sentence it opens.
+
+    spaCy's rule-based sentencizer ends a sentence only after all the punctuation that follows its
+    final mark, so the opening mark of the next sentence ends up in the previous one: "¡No me
+    gustó! ¿" + "Dónde está?", "Bof. «" + "Nul »", "Schlecht. „" + "Nie wieder“". A run of opening
+    marks (left punctuation, "¿", "¡") that ends a sentence after a space moves to the next one.
+
+    doc (Doc): A doc with sentence boundaries.
+    RETURNS (Tuple[Span, ...]): (start, end) token ranges that cover the doc in order.
+    """
+    spans = [[sent.start, sent.end] for sent in doc.sents]
+    for k in range(len(spans) - 1):
+        start, end = spans[k]
+        cut = end
+        while cut - 1 > start and _opens(doc[cut - 1]) and doc[cut - 2].whitespace_:
+            cut -= 1
+        spans[k][1] = spans[k + 1][0] = cut
+    return tuple((start, end) for start, end in spans)
+
+
 @dataclass(frozen=True)
 class Source:
     """A text to augment, tokenized, tagged and split into sentences once.
@@ -54,7 +85,7 @@ class Source:
     def from_doc(cls, doc: Doc, kind: str = "original") -> "Source":
         """Copy what augmentation needs out of a Doc, so that sampling is plain list work."""
         if len(doc) and doc.has_annotation("SENT_START"):
-            sents = tuple((s.start, s.end) for s in doc.sents)
+            sents = sentence_spans(doc)
         else:
             sents = ((0, len(doc)),) if len(doc) else ()
         return cls(
@@ -80,16 +111,27 @@ class Source:
         return tuple(any(c.isalnum() for c in w) for w in self.words)
 
     @cached_property
+    def is_elided(self) -> Tuple[bool, ...]:
+        """Whether each token is an elided word glued to the next: "l'" in "l'avis", "dell'" in
+        "dell'articolo", "j’" in "j’adore" (French, Italian, Catalan...)."""
+        n = len(self.words)
+        return tuple(
+            i + 1 < n and not self.spaces[i] and self.is_word[i] and word.endswith(ELISION_MARKS)
+            for i, word in enumerate(self.words)
+        )
+
+    @cached_property
     def is_whole_word(self) -> Tuple[bool, ...]:
         """Whether each token stands as a word of its own in the text.
 
         spaCy splits "didn't" into "did" + "n't" and "gonna" into "gon" + "na": those pieces only read
-        right glued to their neighbour, so they must never be drawn as replacements ("did's").
+        right glued to their neighbour, so they must never be drawn as replacements ("did's"). The
+        word after an elision is whole ("avis" in "l'avis"); the elided "l'" is not.
         """
         n = len(self.words)
         flags = []
         for i, word in enumerate(self.words):
-            glued_left = i > 0 and not self.spaces[i - 1] and self.is_word[i - 1]
+            glued_left = i > 0 and not self.spaces[i - 1] and self.is_word[i - 1] and not self.is_elided[i - 1]
             glued_right = i + 1 < n and not self.spaces[i] and self.is_word[i + 1]
             flags.append(self.is_word[i] and word[0].isalnum() and not glued_left and not glued_right)
         return tuple(flags)

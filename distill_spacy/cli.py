@@ -54,7 +54,9 @@ P_NG = typer.Option(
 P_SENT = typer.Option(
     0.25, "--p-sent", min=0.0, max=1.0, help="Per sample: probability of cutting to one sentence",
 )
-MASK_TOKEN = typer.Option("[MASK]", "--mask-token", help="The teacher tokenizer's mask token")
+MASK_TOKEN = typer.Option(
+    "", "--mask-token", help="The teacher tokenizer's mask token; '' reads it from the teacher's tokenizer",
+)
 AUGMENTERS = typer.Option("", "--augmenters", help="More registered augmenters: 'NAME:p=0.1,key=value ...'")
 N_ITER = typer.Option(20, "--n-iter", min=0, help="Samples drawn per source text")
 BUDGET = typer.Option(0, "--budget", min=0, help="Most texts in a transfer set, sources included; 0: no cap")
@@ -62,3 +64,7 @@ POS_MODEL = typer.Option(
     "en_core_web_sm", "--pos-model", help="spaCy pipeline for POS tags and sentences; '' for none",
 )
 LANG = typer.Option("en", "--lang", help="Language code of the texts")
+TEACHER = typer.Option(
+    "sentence-transformers/all-MiniLM-L6-v2", "--teacher",
+    help="The teacher (hub name, local folder or trained pipeline), for its tokenizer's mask token",
+)

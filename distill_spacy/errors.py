@@ -533,3 +533,51 @@ E_NOT_FOUND = Message(
     "{path}: no such file or folder",
     "check the path (a project var such as --vars.unlabelled, or \"\" for none)",
 )
+
+
+# Languages: lang and the teacher's mask token (languages.py)
+E_UNKNOWN_LANG = Message(
+    "E023",
+    "spaCy has no language {lang!r} (the `lang` var)",
+    "use a language code that spaCy knows, e.g. one of {known} (see README, \"Other languages\")",
+)
+E_LANG_ALIAS = Message(
+    "E024",
+    "lang {lang!r} is spaCy's language {code!r}, whose pipelines and packages are named "
+    "{code}_...",
+    "set --vars.lang {code}",
+)
+W_ENGLISH_TEACHER = Message(
+    "W004",
+    "lang is {lang!r}, but the teacher {teacher!r} (the `teacher_model` var) knows English "
+    "only: the student can only learn what the teacher gets right",
+    "set --vars.teacher_model to a teacher for the language, e.g. {suggestion}, or a "
+    "multilingual one (see README, \"Other languages\")",
+)
+E_MASK_TOKEN_UNREADABLE = Message(
+    "E110",
+    "cannot load the tokenizer of the teacher {teacher!r} to read its mask token ({error})",
+    "set the mask token yourself (--vars.mask_token \"[MASK]\" for BERT-style teachers, \"<mask>\" "
+    "for RoBERTa-style ones such as CamemBERT or XLM-R), or make the teacher loadable: a local "
+    "folder, an installed offline package, or the Hugging Face hub online",
+)
+E_TEACHER_NO_TOKENIZER = Message(
+    "E111",
+    "the pipeline {teacher!r} has no transformer component to read a mask token from (its "
+    "pipes: {pipes})",
+    "pass the trained teacher (training/teacher/model-best) or its Hugging Face name, or set "
+    "the mask token yourself (--vars.mask_token)",
+)
+E_NO_MASK_TOKEN = Message(
+    "E112",
+    "the tokenizer of the teacher {teacher!r} ({kind}) has no mask token, so masking cannot "
+    "hide words from it",
+    "switch masking off (--vars.p_mask 0), or set a token the teacher reads as unknown "
+    "yourself (--vars.mask_token)",
+)
+E_MASK_TOKEN_NO_TEACHER = Message(
+    "E113",
+    "the mask token is empty and no teacher was given to read it from",
+    "pass the teacher (--teacher <name or folder>), set the mask token (--mask-token "
+    "\"[MASK]\"), or switch masking off (--p-mask 0)",
+)

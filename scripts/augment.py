@@ -36,6 +36,7 @@ def main(
     budget: int = cli.BUDGET,
     pos_model: str = cli.POS_MODEL,
     lang: str = cli.LANG,
+    teacher: str = cli.TEACHER,
     seed: int = typer.Option(0, "--seed", help="Random seed; the same seed writes the same file"),
 ):
     """Build the transfer set: training texts plus masked, POS-replaced, n-gram and sentence samples."""
@@ -46,7 +47,7 @@ def main(
         summary = augment(
             train, output, heldout=heldout, unlabelled=unlabelled or None, augmenter_specs=specs,
             n_iter=n_iter, budget=budget, pos_model=pos_model, lang=lang, seed=seed,
-            text_col=text_col, progress=sys.stderr.isatty(),
+            text_col=text_col, progress=sys.stderr.isatty(), teacher=teacher,
         )
     msg.table(
         [

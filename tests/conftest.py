@@ -1,5 +1,6 @@
-"""Shared fixtures: a tiny random BERT written to disk, built from a config inside the test run."""
+"""Shared fixtures: tiny random BERT and RoBERTa models written to disk, built inside the test run."""
 from pathlib import Path
+from typing import Sequence
 
 import pytest
 
@@ -10,14 +11,19 @@ TINY_WORDS = (
 ).split()
 
 
-def build_tiny_bert(path: Path) -> Path:
-    """Write a 2-layer, 32-wide random BERT and its WordPiece vocab to `path`."""
+def build_tiny_bert(path: Path, words: Sequence[str] = TINY_WORDS, lowercase: bool = True) -> Path:
+    """Write a 2-layer, 32-wide random BERT and its WordPiece vocab to `path`.
+
+    words (Sequence[str]): Whole words of the vocab; their letters (and a-z) are wordpieces too.
+    lowercase (bool): An uncased tokenizer (lower-cases and strips accents) or a cased one.
+    """
     from transformers import BertConfig, BertModel, BertTokenizerFast
 
     path.mkdir(parents=True, exist_ok=True)
     specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
     letters = [chr(c) for c in range(ord("a"), ord("z") + 1)]
-    vocab = specials + TINY_WORDS + letters + [f"##{c}" for c in letters]
+    letters += [c for c in dict.fromkeys("".join(words)) if c.isalpha() and c not in letters]
+    vocab = specials + list(words) + letters + [f"##{c}" for c in letters]
     vocab_file = path / "vocab.txt"
     vocab_file.write_text("\n".join(dict.fromkeys(vocab)) + "\n", encoding="utf8")
     config = BertConfig(
@@ -29,7 +35,39 @@ def build_tiny_bert(path: Path) -> Path:
         max_position_embeddings=128,
     )
     BertModel(config).save_pretrained(path)
-    BertTokenizerFast(vocab_file=str(vocab_file), do_lower_case=True).save_pretrained(path)
+    BertTokenizerFast(vocab_file=str(vocab_file), do_lower_case=lowercase).save_pretrained(path)
+    return path
+
+
+def build_tiny_roberta(path: Path, texts: Sequence[str]) -> Path:
+    """Write a 2-layer, 32-wide random RoBERTa and a byte-level BPE tokenizer trained on `texts`
+    (RoBERTa-style: "<s>", "</s>" and the mask token "<mask>", as CamemBERT and XLM-R have)."""
+    from tokenizers import ByteLevelBPETokenizer
+    from transformers import RobertaConfig, RobertaModel, RobertaTokenizerFast
+
+    path.mkdir(parents=True, exist_ok=True)
+    bpe = ByteLevelBPETokenizer()
+    bpe.train_from_iterator(
+        texts, vocab_size=400, min_frequency=1, special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
+    )
+    bpe.save_model(str(path))
+    tokenizer = RobertaTokenizerFast(
+        vocab_file=str(path / "vocab.json"), merges_file=str(path / "merges.txt"), model_max_length=128
+    )
+    config = RobertaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        # RoBERTa's positions start after the padding index: 128 tokens need 130 positions.
+        max_position_embeddings=130,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+    )
+    RobertaModel(config).save_pretrained(path)
+    tokenizer.save_pretrained(path)
     return path
 
 

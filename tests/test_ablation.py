@@ -357,6 +357,9 @@ def test_cli_end_to_end(corpus, teacher, baseline, tmp_path):
     assert spacy.load(model).get_pipe("textcat").cfg is not None
     config = (model / "config.cfg").read_text(encoding="utf8")
     assert 'kind = "mse_probs"' in config and "max_epochs = 1" in config
+    # The summary's mask token is "" (the project's default): the trained teacher's own token
+    recipe = json.loads((tmp_path / "ablation" / "no_ngram" / "variant.json").read_text(encoding="utf8"))["recipe"]
+    assert recipe["augmenters"]["distill_spacy.mask.v1"]["mask_token"] == "[MASK]"
 
 
 def test_settings_come_from_the_augment_summary(tmp_path):

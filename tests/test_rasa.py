@@ -7,13 +7,14 @@ The spaCy model is a tiny textcat built here and loaded by path, unless DISTILL_
 names one for the same intents (e.g. the packaged student, pip-installed into that venv).
 """
 import ast
+import csv
 import json
 import os
 import random
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import pytest
 import spacy
@@ -243,3 +244,102 @@ def test_rasa_error_without_text_classifier(rasa_python, tmp_path):
     returncode, output, _ = parse(rasa_python, tmp_path, str(blank), config, FEW_MESSAGES)
     assert returncode != 0
     assert "has no text classifier" in output, output[-3000:]
+
+
+# --- A bot in another language ----------------------------------------------------------------
+
+GERMAN_INTENTS = {
+    "begruessung": [
+        "Hallo!", "Guten Morgen", "Grüß Gott", "Servus, wie geht's?", "Hallo zusammen", "Guten Tag",
+        "Moin", "Hallo, ist da jemand?",
+    ],
+    "bestellung_verfolgen": [
+        "Wo ist meine Bestellung?", "Wann kommt mein Paket?", "Ist die Lieferung schon unterwegs?",
+        "Mein Paket ist noch nicht da", "Sendungsverfolgung bitte", "Wo bleibt die Lieferung?",
+        "Wann wird meine Bestellung geliefert?", "Das Paket ist seit einer Woche unterwegs",
+    ],
+    "rueckgabe": [
+        "Ich möchte das zurückgeben", "Wie funktioniert die Rückgabe?", "Kann ich die Schuhe umtauschen?",
+        "Rücksendung beantragen", "Das Gerät ist kaputt, ich will mein Geld zurück", "Erstattung bitte",
+        "Die Größe passt nicht, ich schicke es zurück", "Rückgabe der Jacke",
+    ],
+}
+GERMAN_HELD_OUT = [
+    ("Hallo, guten Abend!", "begruessung"),
+    ("Wo ist mein Paket?", "bestellung_verfolgen"),
+    ("Wann kommt die Lieferung?", "bestellung_verfolgen"),
+    ("Ich will die Jacke zurückgeben.", "rueckgabe"),
+    ("Die Schuhe sind zu groß, Rückgabe bitte", "rueckgabe"),
+    ("Grüß dich!", "begruessung"),
+]
+
+
+@pytest.fixture(scope="session")
+def german_student(tmp_path_factory) -> Path:
+    """A tiny German textcat saved as a pipeline of lang "de", as `spacy package` would ship it."""
+    nlp = spacy.blank("de")
+    bow = {"@architectures": "spacy.TextCatBOW.v3", "exclusive_classes": True, "ngram_size": 1}
+    textcat = nlp.add_pipe("textcat", config={"model": {**bow, "no_output_layer": False}})
+    for intent in GERMAN_INTENTS:
+        textcat.add_label(intent)
+    examples = [
+        Example.from_dict(nlp.make_doc(text), {"cats": {i: float(i == intent) for i in GERMAN_INTENTS}})
+        for intent, texts in GERMAN_INTENTS.items() for text in texts
+    ]
+    random.Random(0).shuffle(examples)
+    optimizer = nlp.initialize(lambda: examples)
+    for _ in range(20):
+        for batch in minibatch(examples, 8):
+            nlp.update(batch, sgd=optimizer)
+    nlp.meta["name"] = "intents_student"
+    path = tmp_path_factory.mktemp("german_student")
+    nlp.to_disk(path)
+    return path
+
+
+def german_bot(tmp_path: Path, model: Path, language: str) -> Tuple[Path, Path, Path]:
+    """A Rasa config in `language` serving `model`, its NLU data and held-out messages (CSV)."""
+    def write_csv(path: Path, rows) -> Path:
+        with path.open("w", encoding="utf8", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["text", "label"])
+            writer.writerows(rows)
+        return path
+
+    spacy_nlp = {"name": "SpacyNLP", "model": str(model), "case_sensitive": True}
+    pipeline = [spacy_nlp, {"name": CLASSIFIER, "ranking_length": 0}]
+    config = tmp_path / "config.yml"
+    config.write_text(json.dumps({"recipe": "default.v1", "language": language, "pipeline": pipeline, "policies": []}))
+    nlu = write_csv(tmp_path / "nlu.csv", [(t, intent) for intent, texts in GERMAN_INTENTS.items() for t in texts])
+    return config, nlu, write_csv(tmp_path / "messages.csv", GERMAN_HELD_OUT)
+
+
+def run_parse(python: str, tmp_path: Path, config: Path, nlu: Path, messages: Path):
+    args = ["--config", str(config), "--nlu", str(nlu), "--messages", str(messages), "--json", str(tmp_path / "out.json")]
+    done = subprocess.run([python, str(EXAMPLE / "parse.py"), *args], capture_output=True, text=True,
+                          cwd=tmp_path, env=rasa_env())
+    out = tmp_path / "out.json"
+    results = json.loads(out.read_text(encoding="utf8"))["results"] if out.exists() else []
+    return done.returncode, " ".join((done.stdout + done.stderr).split()), results
+
+
+@pytest.mark.rasa
+def test_rasa_bot_in_german(rasa_python, german_student, tmp_path):
+    config, nlu, messages = german_bot(tmp_path, german_student, "de")
+    returncode, output, results = run_parse(rasa_python, tmp_path, config, nlu, messages)
+    assert returncode == 0, output[-3000:]
+    assert [r["text"] for r in results] == [text for text, _ in GERMAN_HELD_OUT]  # umlauts intact
+    for result in results:
+        ranking = result["intent_ranking"]
+        assert {r["name"] for r in ranking} == set(GERMAN_INTENTS) and result["intent"] == ranking[0]
+        assert sum(r["confidence"] for r in ranking) == pytest.approx(1.0, abs=1e-6)
+    correct = sum(r["intent"]["name"] == r["expected"] for r in results)
+    assert correct >= len(results) - 1, output[-2000:]
+
+
+@pytest.mark.rasa
+def test_rasa_refuses_a_student_of_another_language(rasa_python, german_student, tmp_path):
+    config, nlu, messages = german_bot(tmp_path, german_student, "en")
+    returncode, output, _ = run_parse(rasa_python, tmp_path, config, nlu, messages)
+    assert returncode != 0
+    assert "the bot's language is 'en', but its spaCy model" in output and "Fix: set `language: de`" in output

@@ -35,6 +35,34 @@ def spacy_model_name(config: Path) -> Optional[str]:
     return names[0] if names else None
 
 
+def language_mismatch(config: Path) -> Optional[str]:
+    """A message when the spaCy model of SpacyNLP is for another language than the bot, else None.
+
+    Rasa itself does not compare them, but a student of another language tokenizes every message
+    wrongly: it is almost certainly the wrong wheel, or a `language:` left at `en`.
+    """
+    data = YAML().load(config.read_text(encoding="utf8"))
+    name, language = spacy_model_name(config), data.get("language")
+    if name is None or language is None:
+        return None
+    import spacy
+
+    path = Path(name)
+    if not path.exists() and spacy.util.is_package(name):
+        path = spacy.util.get_package_path(name)
+    meta = path / "meta.json"
+    if not meta.is_file():  # not installed: SpacyNLP says so, with Rasa's own fix
+        return None
+    model_lang = json.loads(meta.read_text(encoding="utf8")).get("lang")
+    if model_lang in (None, language):
+        return None
+    return (
+        f"{config}: the bot's language is {language!r}, but its spaCy model {name!r} is for "
+        f"{model_lang!r}.\n  Fix: set `language: {model_lang}` in the config, or serve the student "
+        f"built with --vars.lang {language}."
+    )
+
+
 def csv_to_nlu(path: Path, directory: Path) -> Path:
     """Write a text,label CSV as Rasa NLU YAML (one intent per label), for `train_nlu`."""
     from rasa.shared.nlu.training_data.message import Message
@@ -165,6 +193,9 @@ def main(
     with tempfile.TemporaryDirectory() as tmp:
         if model is not None:
             config = with_model(config, model, Path(tmp))
+        mismatch = language_mismatch(config)
+        if mismatch:
+            raise SystemExit(mismatch)
         if nlu.suffix == ".csv":
             nlu = csv_to_nlu(nlu, Path(tmp))
         summary = asyncio.run(train_and_parse(config, nlu, pairs, output or Path(tmp), benchmark))
