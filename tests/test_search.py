@@ -299,3 +299,16 @@ def test_trial_logger_stops_spacy_training_and_keeps_the_best_checkpoint(project
                       epochs=3, overrides=overrides)
     assert e.value.epoch == 1
     assert (tmp_path / "model-best" / "config.cfg").exists()
+
+
+def test_sentence_set_and_benchmark_table():
+    from distill_spacy.search_benchmark import search_benchmark_table, split_sentences
+
+    assert split_sentences(["Great shoes. They broke after a week!", "Fine."]) == [
+        ["Great shoes.", "They broke after a week!"], ["Fine."]]
+    figures = {"accuracy": 0.8, "macro_f1": 0.8, "latency_ms_p50": 0.1, "folder_bytes": 2_400_000}
+    row = {"set": "reviews", "default": figures, "chosen": {**figures, "accuracy": 0.815, "latency_ms_p50": 0.15},
+           "accuracy_gain": 0.015, "latency_ratio": 1.5, "counts": {"complete": 28, "pruned": 2, "failed": 0},
+           "default_on_front": False, "search_s": 1500, "target_met": True}
+    table = search_benchmark_table([row])
+    assert "| reviews | 0.800 / 0.1 / 2.4 | 0.815 / 0.15 / 2.4 | +1.5 | 1.50x | 28 / 2 / 0 | no | 25.0 min | yes |" in table
