@@ -342,7 +342,7 @@ E_SEARCH_NO_TRIALS = (
 )
 E_SEARCH_BUDGET = (
     "no complete trial is within the latency budget of {budget:.3f} ms; the fastest takes {fastest:.3f} ms",
-    "raise the budget (--vars.latency_budget_ms {fastest:.2f} or more), or 0 for twice the default's",
+    "raise the budget (--vars.latency_budget_ms {enough:g} or more), or 0 for twice the default's",
 )
 E_SEARCH_NO_STUDY = (
     "{storage} holds no study {name!r} for these inputs and settings (the teacher, the data or the "

@@ -129,8 +129,14 @@ def plot_search_front(search: Dict, path: PathLike) -> Path:
     if budget:
         ax.axvline(budget, color="tab:red", linestyle="--", linewidth=0.8, label=f"budget {budget:.3g} ms")
     if done:
+        from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
+
         ax.set_xscale("log")
-        ax.legend(loc="lower right", fontsize=8)
+        # 0.1, 0.2, 0.5, 1, 2 ... as plain numbers: a front often spans less than a decade.
+        ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.legend(loc="best", fontsize=8)
     else:
         ax.text(0.5, 0.5, "no complete trials", ha="center", va="center", transform=ax.transAxes)
     ax.set_xlabel("p50 latency per message (ms, log scale; dev texts)")

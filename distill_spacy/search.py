@@ -15,6 +15,7 @@ dev within a latency budget) is written as a complete config that pins the chose
 This module runs the teacher (through `label`) and imports Optuna inside its functions.
 """
 import json
+import math
 import shutil
 import time
 from collections import Counter
@@ -212,7 +213,8 @@ def choose(records: Sequence[Dict[str, Any]], budget_ms: float) -> Dict[str, Any
         done = [r["latency_ms_p50"] for r in records if r["state"] == "COMPLETE"]
         if not done:
             raise search_error(errors.E_SEARCH_NO_TRIALS)
-        raise search_error(errors.E_SEARCH_BUDGET, budget=budget_ms, fastest=min(done))
+        raise search_error(errors.E_SEARCH_BUDGET, budget=budget_ms, fastest=min(done),
+                           enough=math.ceil(min(done) * 100) / 100)
     return max(within, key=lambda r: (r["dev_score"], -r["latency_ms_p50"], -r["folder_mb"]))
 
 

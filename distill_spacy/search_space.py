@@ -87,7 +87,7 @@ class SearchSpace:
     n_labels: int
     max_epochs: int
     default: Dict[str, Any]
-    n_iter_choices: Tuple[int, ...] = (0, 1, 2)
+    n_iter_choices: Tuple[int, ...] = (0, 1)
     vectors: Optional[str] = None
     has_unlabelled: bool = False
     configs_dir: Path = Path("configs")

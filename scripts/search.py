@@ -44,7 +44,7 @@ def main(
     prune_margin: float = typer.Option(0.05, "--prune-margin", min=0,
                                        help="Prune a trial this far below the baseline's dev score after 1 epoch"),
     timing_texts: int = typer.Option(300, "--timing-texts", min=1, help="Dev texts timed one by one"),
-    n_iter_choices: str = typer.Option("0,1,2", "--n-iter-choices", help="Samples per text to try, comma-separated"),
+    n_iter_choices: str = typer.Option("0,1", "--n-iter-choices", help="Samples per text to try, comma-separated"),
     choose_only: bool = typer.Option(False, "--choose-only", help="Run no trial: choose from the finished study"),
     default_arch: str = typer.Option("bow", "--default-arch", help="The default student (trial 0): student_arch"),
     student_epochs: int = typer.Option(30, "--student-epochs", min=1, help="The default's epochs; the most a trial gets"),
@@ -70,7 +70,8 @@ def main(
     gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU id, or -1 for CPU"),
 ):
     """Run (or continue) the study and write metrics/search.json and the chosen student's config."""
-    with cli.user_errors("Cannot search the students", nothing_written=False):
+    step = "Cannot choose a student" if choose_only else "Cannot search the students"
+    with cli.user_errors(step, nothing_written=False):
         specs = default_augmenter_specs(p_mask, p_pos, p_ng, p_sent, mask_token)
         specs.update(parse_augmenter_specs(extra))
         recipe = AblationSettings(
