@@ -581,3 +581,33 @@ E_MASK_TOKEN_NO_TEACHER = Message(
     "pass the teacher (--teacher <name or folder>), set the mask token (--mask-token "
     "\"[MASK]\"), or switch masking off (--p-mask 0)",
 )
+
+# The student search (distill_spacy/search.py, search_space.py). (problem, fix) pairs.
+E_SEARCH_METRIC = (
+    "unknown search metric {metric!r}",
+    "set --vars.search_metric to accuracy, macro_f1, or auto (macro-F1 when the dev labels are skewed)",
+)
+E_SEARCH_NO_DEFAULT = (
+    "the latency budget is twice the default student's, but the study holds no finished default "
+    "trial (trial 0)",
+    "give a budget in ms (--vars.latency_budget_ms 0.5), or run `spacy project run search` until "
+    "trial 0 has finished",
+)
+E_SEARCH_NO_TRIALS = (
+    "the study holds no complete trial to choose from",
+    "run `spacy project run search` (more trials: --vars.search_trials, more time: "
+    "--vars.search_timeout); failed trials say why in the log",
+)
+E_SEARCH_BUDGET = (
+    "no complete trial is within the latency budget of {budget:.3f} ms; the fastest takes {fastest:.3f} ms",
+    "raise the budget (--vars.latency_budget_ms {enough:g} or more), or 0 for twice the default's",
+)
+E_SEARCH_NO_STUDY = (
+    "{storage} holds no study {name!r} for these inputs and settings (the teacher, the data or the "
+    "search settings changed since the search ran, or it never ran)",
+    "run `spacy project run search` first, with the same vars",
+)
+E_SEARCH_ARCH = (
+    "student_arch {arch!r} cannot be the search's default student (trial 0)",
+    "run the search with --vars.student_arch set to one of {archs}; `search` is the search's own output",
+)

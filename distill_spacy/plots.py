@@ -91,3 +91,56 @@ def plot_confusion(labels: List[str], matrix: List[List[int]], title: str, path:
                 color = "white" if count > top / 2 else "black"
                 ax.text(j, i, str(count), ha="center", va="center", color=color, fontsize=font)
     return _save_png(fig, path)
+
+
+def plot_search_front(search: Dict, path: PathLike) -> Path:
+    """Plot the search's trials: dev score against p50 latency, the front joined and coloured by
+    folder size, the default student and the chosen one marked, the latency budget as a line.
+
+    search (Dict): metrics/search.json. Trials without values (pruned, failed) are left out.
+    path (PathLike): The PNG to write (atomically).
+    RETURNS (Path): The path written.
+    """
+    from matplotlib.figure import Figure
+
+    done = [t for t in search.get("trials", []) if t.get("state") == "COMPLETE"]
+    front = sorted((t for t in done if t.get("on_front")), key=lambda t: t["latency_ms_p50"])
+    fig = Figure(figsize=(7, 5), layout="constrained")
+    ax = fig.add_subplot()
+    others = [t for t in done if not t.get("on_front")]
+    ax.scatter([t["latency_ms_p50"] for t in others], [t["dev_score"] for t in others], s=18,
+               color="lightgray", label="dominated trials")
+    if front:
+        ax.plot([t["latency_ms_p50"] for t in front], [t["dev_score"] for t in front], color="gray",
+                linewidth=0.8, drawstyle="steps-post")
+        points = ax.scatter([t["latency_ms_p50"] for t in front], [t["dev_score"] for t in front],
+                            c=[t["folder_mb"] for t in front], cmap="viridis", s=50, zorder=3, label="front")
+        fig.colorbar(points, ax=ax, label="folder MB")
+    for key, marker, label in (("default", "s", "default (trial 0)"), ("chosen", "*", "chosen")):
+        marked = [t for t in done if t.get(key)]
+        if marked:
+            ax.scatter([t["latency_ms_p50"] for t in marked], [t["dev_score"] for t in marked], marker=marker,
+                       s=220 if marker == "*" else 110, facecolors="none", edgecolors="tab:red", linewidths=1.5,
+                       zorder=4, label=label)
+    for t in front:
+        ax.annotate(str(t["number"]), (t["latency_ms_p50"], t["dev_score"]), xytext=(5, 4),
+                    textcoords="offset points", fontsize=8)
+    budget = search.get("latency_budget_ms")
+    if budget:
+        ax.axvline(budget, color="tab:red", linestyle="--", linewidth=0.8, label=f"budget {budget:.3g} ms")
+    if done:
+        from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
+
+        ax.set_xscale("log")
+        # 0.1, 0.2, 0.5, 1, 2 ... as plain numbers: a front often spans less than a decade.
+        ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.legend(loc="best", fontsize=8)
+    else:
+        ax.text(0.5, 0.5, "no complete trials", ha="center", va="center", transform=ax.transAxes)
+    ax.set_xlabel("p50 latency per message (ms, log scale; dev texts)")
+    ax.set_ylabel(f"dev {search.get('metric', 'score')}")
+    ax.set_title(f"Search: {len(done)} trials, {len(front)} on the front")
+    ax.grid(True, which="both", alpha=0.3)
+    return _save_png(fig, path)

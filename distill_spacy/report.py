@@ -23,7 +23,8 @@ from .formatting import (  # noqa: F401  (update_readme: also importable from he
     _with_ci,
     update_readme,
 )
-from .plots import plot_accuracy_latency, plot_confusion  # noqa: F401
+from .plots import plot_accuracy_latency, plot_confusion, plot_search_front  # noqa: F401
+from .search_report import SEARCH_PLOT, load_search, search_section
 # Above these sizes a table of every label stops being readable.
 MAX_PER_CLASS_LABELS = 30
 PER_CLASS_SHOWN = 10
@@ -298,6 +299,8 @@ def render_markdown(report: Dict) -> str:
     sections += [_per_class(report), _confusions(report)]
     if report.get("ablation"):
         sections.append(_ablation(report))
+    if report.get("search"):
+        sections.append(search_section(report["search"]))
     return "\n\n".join(sections) + "\n"
 
 
@@ -318,6 +321,8 @@ def write_report(report: Dict, output_dir: PathLike) -> List[Path]:
     write_atomic(paths[0], json.dumps(report, indent=2, ensure_ascii=False).encode("utf8"))
     write_atomic(paths[1], markdown.encode("utf8"))
     paths.append(plot_accuracy_latency(report, output_dir / "accuracy_latency.png"))
+    if report.get("search"):
+        paths.append(plot_search_front(report["search"], output_dir / SEARCH_PLOT))
     labels = report.get("labels") or []
     for name, model in report.get("models", {}).items():
         matrix = _get(model, "quality", "confusion")
@@ -362,6 +367,7 @@ def build_report(output_dir: PathLike) -> Dict:
     sources = report.get("sources") or {}
     attach_wheels(report, sources.get("wheel_dir"))
     report["ablation"] = load_ablation(sources.get("ablation"))
+    report["search"] = load_search(output_dir)
     write_report(report, output_dir)
     return report
 

@@ -9,6 +9,7 @@ from spacy.cli.train import train
 from thinc.api import Config
 from wasabi import msg
 
+from distill_spacy.search_space import drop_pinned, pinned_keys
 from distill_spacy.student import WEIGHTS_BUDGET, convert_to_stock, length_overrides
 
 app = typer.Typer(add_completion=False)
@@ -25,13 +26,18 @@ def main(
 ):
     """Train the student; extra `--section.key value` options are spaCy config overrides.
 
-    An explicit `--components.textcat.model.length` wins over the size rule.
+    An explicit `--components.textcat.model.length` wins over the size rule. A config written by
+    the search (configs/student_search.cfg) pins its settings (`[search] pinned`): overrides of
+    those are not used, and the size rule does not apply to them.
     """
     overrides = parse_config_overrides(ctx.args)
     n_labels = len(json.loads(labels.read_text(encoding="utf8")))
-    sized = length_overrides(Config().from_disk(config, interpolate=False), n_labels, weights_budget)
+    cfg = Config().from_disk(config, interpolate=False)
+    for key, value in drop_pinned(overrides, cfg).items():
+        msg.info(f"{key}: the search's setting in {config}, not {value!r} from the command line")
+    sized = length_overrides(cfg, n_labels, weights_budget)
     for key, length in sized.items():
-        if key not in overrides:
+        if key not in overrides and key not in pinned_keys(cfg):
             overrides[key] = length
             msg.info(f"{key} = {length} for {n_labels} labels (at most {weights_budget:,} weights)")
     train(config, output_dir, use_gpu=gpu_id, overrides=overrides)
