@@ -4,7 +4,8 @@ Each message is a `Message(code, problem, fix)`: the problem names the offending
 came from, the fix says what to do. `Message.format(**values)` gives the whole text, e.g.
 "[E017] label 'x' does not occur ...\n  Fix: ...". Errors are E, warnings W; the hundreds say the
 step: 0 input data, 1 augmentation, 2 teacher, 3 labelling, 4 student, 5 evaluation and report,
-6 Rasa, 9 files and folders. A code, once given, keeps its meaning; a retired code is not reused.
+6 Rasa, 7 search, 9 files and folders. A code, once given, keeps its meaning; a retired code is not
+reused.
 """
 from dataclasses import dataclass
 from pathlib import Path
@@ -582,32 +583,42 @@ E_MASK_TOKEN_NO_TEACHER = Message(
     "\"[MASK]\"), or switch masking off (--p-mask 0)",
 )
 
-# The student search (distill_spacy/search.py, search_space.py). (problem, fix) pairs.
-E_SEARCH_METRIC = (
+# The student search (search.py, search_space.py)
+E_SEARCH_METRIC = Message(
+    "E701",
     "unknown search metric {metric!r}",
-    "set --vars.search_metric to accuracy, macro_f1, or auto (macro-F1 when the dev labels are skewed)",
+    "set --vars.search_metric to accuracy, macro_f1, or auto (macro-F1 when the dev labels are "
+    "skewed)",
 )
-E_SEARCH_NO_DEFAULT = (
-    "the latency budget is twice the default student's, but the study holds no finished default "
-    "trial (trial 0)",
-    "give a budget in ms (--vars.latency_budget_ms 0.5), or run `spacy project run search` until "
-    "trial 0 has finished",
+E_SEARCH_NO_DEFAULT = Message(
+    "E702",
+    "the latency budget is twice the default student's, but the study holds no finished "
+    "default trial (trial 0)",
+    "give a budget in ms (--vars.latency_budget_ms 0.5), or run `spacy project run search` "
+    "until trial 0 has finished",
 )
-E_SEARCH_NO_TRIALS = (
+E_SEARCH_NO_TRIALS = Message(
+    "E703",
     "the study holds no complete trial to choose from",
     "run `spacy project run search` (more trials: --vars.search_trials, more time: "
     "--vars.search_timeout); failed trials say why in the log",
 )
-E_SEARCH_BUDGET = (
-    "no complete trial is within the latency budget of {budget:.3f} ms; the fastest takes {fastest:.3f} ms",
-    "raise the budget (--vars.latency_budget_ms {enough:g} or more), or 0 for twice the default's",
+E_SEARCH_BUDGET = Message(
+    "E704",
+    "no complete trial is within the latency budget of {budget:.3f} ms; the fastest takes "
+    "{fastest:.3f} ms",
+    "raise the budget (--vars.latency_budget_ms {enough:g} or more), or 0 for twice the "
+    "default's",
 )
-E_SEARCH_NO_STUDY = (
-    "{storage} holds no study {name!r} for these inputs and settings (the teacher, the data or the "
-    "search settings changed since the search ran, or it never ran)",
+E_SEARCH_NO_STUDY = Message(
+    "E705",
+    "{storage} holds no study {name!r} for these inputs and settings (the teacher, the data or "
+    "the search settings changed since the search ran, or it never ran)",
     "run `spacy project run search` first, with the same vars",
 )
-E_SEARCH_ARCH = (
+E_SEARCH_ARCH = Message(
+    "E706",
     "student_arch {arch!r} cannot be the search's default student (trial 0)",
-    "run the search with --vars.student_arch set to one of {archs}; `search` is the search's own output",
+    "run the search with --vars.student_arch set to one of {archs}; `search` is the search's "
+    "own output",
 )

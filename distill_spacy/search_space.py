@@ -50,10 +50,9 @@ PINNED_SECTION = "search"
 LOGGER = "distill_spacy.TrialLogger.v1"
 
 
-def search_error(template, **kwargs) -> UserError:
-    """A UserError from a (problem, fix) pair of `errors`."""
-    problem, fix = template
-    return UserError(f"{problem.format(**kwargs)}\n  Fix: {fix.format(**kwargs)}")
+def search_error(message: errors.Message, **values) -> UserError:
+    """A UserError from a catalogue message."""
+    return UserError(message.format(**values))
 
 
 @dataclass(frozen=True)
@@ -126,6 +125,29 @@ def read_arch_defaults(configs_dir: Path, arch: str) -> Dict[str, Any]:
         found["depth"] = model["tok2vec"]["encode"]["depth"]
         found["static_vectors"] = bool(model["tok2vec"]["embed"]["include_static_vectors"])
     return found
+
+
+# The registered augmenter behind each rate of the default recipe.
+RATE_AUGMENTERS = {"p_mask": "distill_spacy.mask.v1", "p_pos": "distill_spacy.pos.v1",
+                   "p_ng": "distill_spacy.ngram.v1", "p_sent": "distill_spacy.sentence.v1"}
+
+
+def recipe_rates(augmenter_specs: Dict[str, Dict[str, Any]]) -> Dict[str, float]:
+    """The rates of the default augmenters in the main run's settings (0 for one it did not use)."""
+    return {name: float(augmenter_specs.get(aug, {}).get("p", 0.0)) for name, aug in RATE_AUGMENTERS.items()}
+
+
+def trained_student_settings(config_path: Path) -> Dict[str, Any]:
+    """The loss, temperature, alpha, vectors and epochs of the trained default student, read from its
+    config (training/student/<arch>/model-best/config.cfg), so that trial 0 is the student `all` trained."""
+    config = Config().from_disk(config_path, interpolate=True)
+    loss = config["components"]["textcat"].get("loss", {})
+    vectors = config["paths"].get("vectors")
+    return {
+        "loss": loss.get("kind", "kl"), "temperature": float(loss.get("temperature", 1.0)),
+        "alpha": float(loss.get("alpha", 0.0)), "vectors": str(vectors) if vectors else None,
+        "epochs": int(config["training"]["max_epochs"]),
+    }
 
 
 def default_params(

@@ -9,9 +9,9 @@ from wasabi import msg
 
 from distill_spacy import cli
 from distill_spacy.ablation import AblationSettings
-from distill_spacy.augment import default_augmenter_specs, parse_augmenter_specs
+from distill_spacy.languages import fill_mask_token
 from distill_spacy.search import SearchSettings, run_search
-from distill_spacy.search_space import SearchSpace, default_params
+from distill_spacy.search_space import SearchSpace, default_params, recipe_rates, trained_student_settings
 
 
 def main(
@@ -47,24 +47,14 @@ def main(
     n_iter_choices: str = typer.Option("0,1", "--n-iter-choices", help="Samples per text to try, comma-separated"),
     choose_only: bool = typer.Option(False, "--choose-only", help="Run no trial: choose from the finished study"),
     default_arch: str = typer.Option("bow", "--default-arch", help="The default student (trial 0): student_arch"),
-    student_epochs: int = typer.Option(30, "--student-epochs", min=1, help="The default's epochs; the most a trial gets"),
-    loss: str = typer.Option("kl", "--loss"),
-    temperature: float = typer.Option(1.0, "--temperature"),
-    alpha: float = typer.Option(0.5, "--alpha"),
-    student_vectors: str = typer.Option("null", "--student-vectors", help="Static vectors folder, or null"),
-    unlabelled: str = cli.UNLABELLED,
-    text_col: str = cli.TEXT_COL,
-    p_mask: float = cli.P_MASK,
-    p_pos: float = cli.P_POS,
-    p_ng: float = cli.P_NG,
-    p_sent: float = cli.P_SENT,
-    mask_token: str = cli.MASK_TOKEN,
-    extra: str = cli.AUGMENTERS,
-    n_iter: int = cli.N_ITER,
-    budget: int = cli.BUDGET,
-    pos_model: str = cli.POS_MODEL,
-    seed: int = typer.Option(0, "--seed", help="Seed of augmentation, balancing and the sampler"),
-    lang: str = cli.LANG,
+    student_config: Path = typer.Option(
+        Path("training/student/bow/model-best/config.cfg"), "--student-config", dir_okay=False,
+        help="The trained default student's config: its loss, temperature, alpha, vectors and epochs",
+    ),
+    transfer_summary: Path = typer.Option(
+        Path("corpus/transfer.summary.json"), "--transfer-summary", dir_okay=False,
+        help="The `augment` step's summary: the default transfer set's make-up",
+    ),
     batch_size: int = typer.Option(64, "--batch-size", "-b", help="Texts per forward pass of the teacher"),
     balance: bool = typer.Option(False, "--balance/--no-balance"),
     gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU id, or -1 for CPU"),
@@ -72,27 +62,28 @@ def main(
     """Run (or continue) the study and write metrics/search.json and the chosen student's config."""
     step = "Cannot choose a student" if choose_only else "Cannot search the students"
     with cli.user_errors(step, nothing_written=False):
-        specs = default_augmenter_specs(p_mask, p_pos, p_ng, p_sent, mask_token)
-        specs.update(parse_augmenter_specs(extra))
-        recipe = AblationSettings(
-            augmenter_specs=specs, n_iter=n_iter, budget=budget, pos_model=pos_model,
-            unlabelled=unlabelled or None, text_col=text_col, seed=seed, lang=lang, batch_size=batch_size,
-            balance=balance, student_epochs=student_epochs, gpu_id=gpu_id, progress=sys.stderr.isatty(),
-            calibration=calibration,
+        # The default student (trial 0) is the one `all` trained: its transfer set's make-up comes from
+        # the augment step's summary, its training settings from its own config.
+        student = trained_student_settings(student_config)
+        recipe = AblationSettings.from_transfer_summary(
+            transfer_summary, batch_size=batch_size, balance=balance, student_epochs=student["epochs"],
+            gpu_id=gpu_id, progress=sys.stderr.isatty(), calibration=calibration,
         )
-        vectors = None if student_vectors in ("", "null") else student_vectors
+        n_iters = tuple(int(n) for n in n_iter_choices.replace(",", " ").split())
+        if any(n_iters) or recipe.n_iter:  # masking hides words behind the teacher's own mask token
+            recipe.augmenter_specs = fill_mask_token(recipe.augmenter_specs, str(teacher))
         n_labels = len(json.loads(labels.read_text(encoding="utf8")))
-        rates = {"p_mask": p_mask, "p_pos": p_pos, "p_ng": p_ng, "p_sent": p_sent}
-        default = default_params(default_arch, n_labels, student_epochs, loss, temperature, alpha, n_iter,
-                                 rates, bool(unlabelled), vectors, configs_dir)
+        has_unlabelled = recipe.unlabelled is not None
+        default = default_params(default_arch, n_labels, student["epochs"], student["loss"], student["temperature"],
+                                 student["alpha"], recipe.n_iter, recipe_rates(recipe.augmenter_specs),
+                                 has_unlabelled, student["vectors"], configs_dir)
         space = SearchSpace(
-            n_labels=n_labels, max_epochs=student_epochs, default=default,
-            n_iter_choices=tuple(int(n) for n in n_iter_choices.replace(",", " ").split()),
-            vectors=vectors, has_unlabelled=bool(unlabelled), configs_dir=configs_dir,
+            n_labels=n_labels, max_epochs=student["epochs"], default=default, n_iter_choices=n_iters,
+            vectors=student["vectors"], has_unlabelled=has_unlabelled, configs_dir=configs_dir,
         )
         settings = SearchSettings(
             recipe=recipe, trials=trials, timeout=timeout or None, trial_seconds=trial_seconds or None,
-            metric=metric, prune_margin=prune_margin, timing_texts=timing_texts, seed=seed,
+            metric=metric, prune_margin=prune_margin, timing_texts=timing_texts, seed=recipe.seed,
         )
         try:
             run_search(teacher, baseline, train, dev, test, space, settings, study, output_dir, metrics,
