@@ -18,7 +18,6 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import spacy
 from spacy.cli.train import train as spacy_train
-from spacy.tokens import DocBin
 from thinc.api import Config
 from wasabi import msg
 
@@ -26,6 +25,7 @@ from . import errors
 from .augment import augment, default_augmenter_specs
 from .calibration import Calibration
 from .data import PathLike, fingerprint, write_atomic
+from .shards import ShardWriter, count_docs, iter_docs
 from .evaluate import gain_kept, predict_from_probs, predict_probs, quality_metrics, read_gold
 from .label import label_transfer_set
 from .student import length_overrides
@@ -181,22 +181,18 @@ def harden_docbin(path: PathLike, output: Optional[PathLike] = None) -> int:
     """Replace the teacher's probabilities in a DocBin's cats by one-hot argmax labels.
 
     The gold labels of the original texts (user data) are kept.
-    path (PathLike): A DocBin written by `label_transfer_set`.
-    output (Optional[PathLike]): Where to write; the same file by default (atomically).
+    path (PathLike): The shards written by `label_transfer_set` (or one .spacy file).
+    output (Optional[PathLike]): Where to write (a folder of shards); the same place by default,
+        replaced at the end.
     RETURNS (int): The number of docs.
     """
     vocab = spacy.blank("xx").vocab
-    db = DocBin(store_user_data=True)
-    docs = list(DocBin().from_disk(path).get_docs(vocab))
-    for doc in docs:
-        doc.cats = one_hot(doc.cats)
-        db.add(doc)
-    write_atomic(output or path, db.to_bytes())
-    return len(docs)
-
-
-def count_docs(path: PathLike) -> int:
-    return len(DocBin().from_disk(path))
+    with ShardWriter(output or path) as writer:
+        for doc in iter_docs(path, vocab):
+            doc.cats = one_hot(doc.cats)
+            writer.add(doc)
+        writer.commit()
+    return writer.n_docs
 
 
 def train_student(

@@ -323,3 +323,39 @@ E_UNKNOWN_VARIANT = (
     "Unknown ablation variant {name!r} in {text!r}.\n"
     "  Fix: name variants from: {names} (comma-separated), or leave the list empty for all."
 )
+
+# Labelling at scale: the int8 teacher (distill_spacy/precision.py) and the Ray engine
+# (distill_spacy/ray_engine.py). (problem, fix) pairs, turned into a UserError by `format_error`.
+def format_error(message: tuple, **kwargs) -> str:
+    """RETURNS (str): A (problem, fix) template filled in, as `UserError` messages read."""
+    problem, fix = message
+    return f"{problem.format(**kwargs)}\n  Fix: {fix.format(**kwargs)}"
+
+
+E_UNKNOWN_PRECISION = (
+    "unknown teacher precision {value!r}",
+    "use one of: {known} (var `teacher_precision`, option --precision)",
+)
+E_INT8_ON_GPU_MODEL = (
+    "cannot quantize the teacher to int8: its weights are on {device}, and PyTorch's dynamic "
+    "quantization runs on the CPU only",
+    "label on the CPU (--vars.gpu_id -1), or keep the teacher in fp32 (--vars.teacher_precision fp32)",
+)
+E_UNKNOWN_ENGINE = (
+    "unknown labelling engine {value!r}",
+    "use one of: {known} (var `label_engine`, option --engine)",
+)
+E_RAY_MISSING = (
+    "the labelling engine 'ray' needs Ray Data, which is not installed ({error})",
+    'install the extra: pip install -c constraints.txt -e ".[ray]", or label in-process with '
+    "--vars.label_engine local",
+)
+E_RAY_CONNECT = (
+    "cannot connect to the Ray cluster at {address!r} ({error})",
+    "check the address (`ray status` on the head node prints it; e.g. ray://head:10001 or auto), "
+    'or leave --vars.ray_address "" to start a local Ray',
+)
+E_RAY_RESOURCES = (
+    "the Ray actors ask for {what}, but the Ray cluster has {have}",
+    "lower --vars.ray_concurrency / --vars.ray_num_cpus / --vars.ray_num_gpus, or add nodes",
+)
