@@ -157,7 +157,7 @@ def label_texts(
 def label_batches(
     nlp: Language,
     texts: Sequence[str],
-    cache: "LabelCache",
+    cache: LabelCache,
     batch_size: int = 64,
     progress: bool = True,
     into: Optional[Dict[str, numpy.ndarray]] = None,

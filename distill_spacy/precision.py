@@ -104,21 +104,28 @@ def load_teacher(path: Union[str, Path], precision: str = "fp32") -> Language:
     return nlp
 
 
-def label_agreement(reference: "numpy.ndarray", other: "numpy.ndarray") -> dict:
+def label_agreement(reference: "numpy.ndarray", other: "numpy.ndarray", confident: float = 0.6) -> dict:
     """How close two teachers' labels are, from their log-probabilities (one row per text).
 
     reference (numpy.ndarray): Log-probabilities of the reference teacher (fp32).
     other (numpy.ndarray): Log-probabilities of the other teacher (int8), same texts and labels.
-    RETURNS (dict): "argmax_agreement" (share of texts with the same top label), "mean_kl" and
-        "max_kl" (KL(reference || other) per text, in nats), "mean_abs_prob_diff", "texts".
+    RETURNS (dict): "argmax_agreement" (share of texts with the same top label), the same over the
+        texts whose reference top probability is at least `confident` ("confident_texts"), "mean_kl"
+        and "max_kl" (KL(reference || other) per text, in nats), "mean_abs_prob_diff", "texts".
+        Near a tie a tiny difference flips the argmax, hence the confident share beside it.
     """
     import numpy
 
     p = numpy.exp(reference.astype("float64"))
     kl = (p * (reference.astype("float64") - other.astype("float64"))).sum(axis=1)
+    same = reference.argmax(axis=1) == other.argmax(axis=1)
+    sure = p.max(axis=1) >= confident if len(p) else numpy.zeros((0,), dtype=bool)
     return {
         "texts": int(len(p)),
-        "argmax_agreement": float((reference.argmax(axis=1) == other.argmax(axis=1)).mean()) if len(p) else 1.0,
+        "argmax_agreement": float(same.mean()) if len(p) else 1.0,
+        "confident": confident,
+        "confident_texts": int(sure.sum()),
+        "argmax_agreement_confident": float(same[sure].mean()) if sure.any() else 1.0,
         "mean_kl": float(kl.mean()) if len(p) else 0.0,
         "max_kl": float(kl.max()) if len(p) else 0.0,
         "mean_abs_prob_diff": float(numpy.abs(p - numpy.exp(other.astype("float64"))).mean()) if len(p) else 0.0,

@@ -60,6 +60,9 @@ class ShardWriter:
         self.store_user_data = store_user_data
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.staging = Path(tempfile.mkdtemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp"))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(self.staging, 0o777 & ~umask)  # mkdtemp's 0700 would stay on the output
         self.n_docs = 0
         self.n_shards = 0
         self._db = DocBin(store_user_data=store_user_data)

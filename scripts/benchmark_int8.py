@@ -125,7 +125,10 @@ def main(
         ["int8", f"{speed['int8']:.1f}", f"{figures['speedup_int8']:.2f}x", f"{agreement['argmax_agreement']:.2%}",
          f"{agreement['mean_kl']:.2e}", f"{students['int8']['accuracy']:.3f}" if students else ""],
     ]
-    md = markdown_table(["teacher", "texts/s", "speed-up", "argmax agreement with fp32", "mean KL(fp32 ‖ int8)",
+    table[0].insert(4, "")
+    table[1].insert(4, f"{agreement['argmax_agreement_confident']:.2%} of {agreement['confident_texts']}")
+    md = markdown_table(["teacher", "texts/s", "speed-up", "argmax agreement with fp32",
+                         f"same, fp32 top probability ≥ {agreement['confident']}", "mean KL(fp32 ‖ int8)",
                          "student test accuracy"], table)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf8")

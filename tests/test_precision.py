@@ -99,6 +99,8 @@ def test_label_agreement_against_hand_computed_values():
     b = numpy.log([[0.8, 0.2], [0.6, 0.4]])
     result = label_agreement(a, b)
     assert result["argmax_agreement"] == 0.5
+    sure = label_agreement(a, b, confident=0.7)  # only the first text (0.9) is that sure
+    assert sure["confident_texts"] == 1 and sure["argmax_agreement_confident"] == 1.0
     kl0 = 0.9 * numpy.log(0.9 / 0.8) + 0.1 * numpy.log(0.1 / 0.2)
     kl1 = 0.4 * numpy.log(0.4 / 0.6) + 0.6 * numpy.log(0.6 / 0.4)
     assert result["mean_kl"] == pytest.approx((kl0 + kl1) / 2)

@@ -1,3 +1,5 @@
+import os
+
 import pytest
 import spacy
 from spacy.tokens import DocBin
@@ -31,6 +33,9 @@ def test_shards_are_read_as_one_corpus(tmp_path):
     assert [eg.reference.text for eg in Corpus(path)(nlp)] == TEXTS  # what `spacy train` reads
     assert read_texts(path) == TEXTS
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging left
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o777 & ~umask  # a folder as mkdir makes it
 
 
 def test_an_empty_set_is_one_empty_shard(tmp_path):
