@@ -24,9 +24,10 @@ from wasabi import msg
 from . import errors
 from .augment import augment, default_augmenter_specs
 from .calibration import Calibration
-from .data import PathLike, count_docs, fingerprint, read_transfer_summary, write_atomic
+from .data import PathLike, fingerprint, read_transfer_summary, write_atomic
 from .evaluate import TestSet, gain_kept, read_gold
 from .label import harden_docbin, label_transfer_set
+from .shards import count_docs
 from .student import length_overrides
 
 

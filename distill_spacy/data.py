@@ -432,10 +432,12 @@ def read_texts(path: PathLike, text_col: str = "text") -> List[str]:
     suffix = path.suffix.lower()
     if suffix not in TEXT_SUFFIXES:
         raise data_error(path, None, errors.E_UNKNOWN_TEXT_FORMAT, suffix=suffix)
-    if suffix == ".spacy":
+    if suffix == ".spacy":  # a DocBin, or a folder of DocBin shards (corpus/transfer.spacy)
         from spacy.vocab import Vocab
 
-        texts = [doc.text for doc in DocBin().from_disk(path).get_docs(Vocab())]
+        from .shards import iter_docs
+
+        texts = [doc.text for doc in iter_docs(path, Vocab())]
     elif suffix == ".txt":
         lines = read_text_file(path).splitlines()
         texts = [line.strip() for line in lines if line.strip()]
@@ -446,11 +448,6 @@ def read_texts(path: PathLike, text_col: str = "text") -> List[str]:
     if not texts:
         raise data_error(path, None, errors.E_NO_ROWS)
     return texts
-
-
-def count_docs(path: Union[str, Path]) -> int:
-    """RETURNS (int): The number of docs in a DocBin file."""
-    return len(DocBin().from_disk(path))
 
 
 def read_transfer_summary(path: Union[str, Path]) -> Dict:

@@ -622,3 +622,39 @@ E_SEARCH_ARCH = Message(
     "run the search with --vars.student_arch set to one of {archs}; `search` is the search's "
     "own output",
 )
+
+# Labelling: the int8 teacher (precision.py) and the Ray engine (ray_engine.py)
+E_UNKNOWN_PRECISION = Message(
+    "E301",
+    "unknown teacher precision {value!r}",
+    "use one of: {known} (var `teacher_precision`, option --precision)",
+)
+E_INT8_ON_GPU_MODEL = Message(
+    "E302",
+    "cannot quantize the teacher to int8: its weights are on {device}, and PyTorch's dynamic "
+    "quantization runs on the CPU only",
+    "label on the CPU (--vars.gpu_id -1), or keep the teacher in fp32 "
+    "(--vars.teacher_precision fp32)",
+)
+E_UNKNOWN_ENGINE = Message(
+    "E303",
+    "unknown labelling engine {value!r}",
+    "use one of: {known} (var `label_engine`, option --engine)",
+)
+E_RAY_MISSING = Message(
+    "E304",
+    "the labelling engine 'ray' needs Ray Data, which is not installed ({error})",
+    "install the extra: pip install -c constraints.txt -e \".[ray]\", or label in-process with "
+    "--vars.label_engine local",
+)
+E_RAY_CONNECT = Message(
+    "E305",
+    "cannot connect to the Ray cluster at {address!r} ({error})",
+    "check the address (`ray status` on the head node prints it; e.g. ray://head:10001 or "
+    "auto), or leave --vars.ray_address \"\" to start a local Ray",
+)
+E_RAY_RESOURCES = Message(
+    "E306",
+    "the Ray actors ask for {what}, but the Ray cluster has {have}",
+    "lower --vars.ray_concurrency / --vars.ray_num_cpus / --vars.ray_num_gpus, or add nodes",
+)

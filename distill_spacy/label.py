@@ -1,16 +1,20 @@
 """Labelling texts with a trained teacher: batched, length-sorted forward passes, a SQLite cache of
-log-probabilities per teacher, the teacher's temperature applied, and the student's DocBin.
+log-probabilities per teacher, the teacher's temperature applied, and the student's DocBin (a
+folder of shards, `distill_spacy.shards`).
 
-Loading the teacher pipeline needs spacy-transformers (through its entry points); this module
-itself imports no torch.
+Two engines fill the cache: "local" runs the teacher in this process, "ray" runs replicas of it on
+a Ray cluster (`distill_spacy.ray_engine`). Either in fp32 or as an int8 teacher on the CPU
+(`distill_spacy.precision`). Loading the teacher pipeline needs spacy-transformers (through its
+entry points); this module itself imports no torch.
 """
 import json
 import random
 import sqlite3
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
 import numpy
 import spacy
@@ -20,7 +24,12 @@ from tqdm import tqdm
 from wasabi import msg
 
 from .calibration import Calibration, softmax_at, to_logprobs
-from .data import PathLike, fingerprint, read_transfer_texts, write_all_atomic
+from .data import PathLike, fingerprint, read_transfer_texts
+from .errors import E_UNKNOWN_ENGINE, UserError
+from .precision import cache_key, load_teacher, resolve_precision
+from .shards import SHARD_SIZE, ShardWriter, iter_docs
+
+ENGINES = ("local", "ray")
 
 
 def teacher_fingerprint(model_dir: Union[str, Path]) -> str:
@@ -75,6 +84,20 @@ class LabelCache:
                     found[text] = numpy.frombuffer(blob, dtype="float32")
         return found
 
+    def known(self, texts: Iterable[str]) -> Set[str]:
+        """The texts that have cached log-probabilities (without reading them)."""
+        found = set()
+        texts = list(texts)
+        for i in range(0, len(texts), 500):
+            chunk = texts[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.conn.execute(
+                f"SELECT text, labels FROM labels WHERE teacher = ? AND text IN ({marks})",
+                (self.fingerprint, *chunk),
+            )
+            found.update(text for text, labels in rows if json.loads(labels) == self.labels)
+        return found
+
     def put(self, items: Iterable[Tuple[str, numpy.ndarray]]) -> None:
         """Store log-probabilities of several texts in one transaction."""
         labels = json.dumps(self.labels)
@@ -126,23 +149,101 @@ def label_texts(
     missing = sorted((t for t in unique if t not in known), key=len)
     if known:
         msg.info(f"Label cache: {len(known)} of {len(unique)} texts already labelled by this teacher")
-    n_known = len(known)
+    with saved_on_interrupt(cache, len(known), len(unique)):
+        label_batches(nlp, missing, cache, batch_size, progress, into=known)
+    return numpy.stack([known[t] for t in texts]) if texts else numpy.zeros((0, len(cache.labels)))
+
+
+def label_batches(
+    nlp: Language,
+    texts: Sequence[str],
+    cache: LabelCache,
+    batch_size: int = 64,
+    progress: bool = True,
+    into: Optional[Dict[str, numpy.ndarray]] = None,
+) -> None:
+    """Label texts in order, in batches, committing each batch to the cache (and to `into`)."""
+    with tqdm(total=len(texts), unit="text", desc="Labelling", disable=not progress) as bar:
+        for i in range(0, len(texts), batch_size):
+            batch = texts[i : i + batch_size]
+            logprobs = teacher_logprobs(nlp, batch, cache.labels)
+            cache.put(zip(batch, logprobs))
+            if into is not None:
+                into.update(zip(batch, logprobs))
+            bar.update(len(batch))
+
+
+@contextmanager
+def saved_on_interrupt(cache: LabelCache, n_known: int, n_unique: int) -> Iterator[None]:
+    """On Ctrl-C, say how many texts the cache kept and that the same command resumes."""
+    before = len(cache)
     try:
-        with tqdm(total=len(missing), unit="text", desc="Labelling", disable=not progress) as bar:
-            for i in range(0, len(missing), batch_size):
-                batch = missing[i : i + batch_size]
-                logprobs = teacher_logprobs(nlp, batch, cache.labels)
-                cache.put(zip(batch, logprobs))
-                known.update(zip(batch, logprobs))
-                bar.update(len(batch))
+        yield
     except KeyboardInterrupt:
+        new = len(cache) - before
         msg.warn(
-            f"Interrupted: {len(known) - n_known} newly labelled texts are saved in the label cache "
-            f"{cache.path} ({len(known)} of {len(unique)} in all). Run the same command again to "
+            f"Interrupted: {new} newly labelled texts are saved in the label cache "
+            f"{cache.path} ({n_known + new} of {n_unique} in all). Run the same command again to "
             "label the rest; nothing else was written."
         )
         raise
-    return numpy.stack([known[t] for t in texts]) if texts else numpy.zeros((0, len(cache.labels)))
+
+
+def fill_cache(
+    teacher_dir: Union[str, Path],
+    texts: Sequence[str],
+    cache: LabelCache,
+    batch_size: int = 64,
+    precision: str = "fp32",
+    engine: str = "local",
+    gpu_id: int = -1,
+    ray_options=None,
+    progress: bool = True,
+) -> int:
+    """Label the texts that the cache lacks, with the chosen engine; only those are sent.
+
+    teacher_dir (Union[str, Path]): The trained teacher pipeline.
+    texts (Sequence[str]): All texts (duplicates are labelled once).
+    cache (LabelCache): Cache for this teacher and precision (`precision.cache_key`).
+    batch_size (int): Texts per forward pass.
+    precision (str): "fp32" or "int8" (already resolved for the device).
+    engine (str): "local" (this process) or "ray" (`ray_engine.label_with_ray`).
+    gpu_id (int): GPU of the local teacher (the caller has called `spacy.require_gpu`), or for
+        Ray: >= 0 gives each actor a GPU.
+    ray_options (Optional[RayOptions]): Address, actors and resources of the Ray engine.
+    progress (bool): Show a progress bar.
+    RETURNS (int): The number of distinct texts that were already in the cache.
+    """
+    if engine not in ENGINES:
+        raise UserError(E_UNKNOWN_ENGINE.format(value=engine, known=", ".join(ENGINES)))
+    unique = list(dict.fromkeys(texts))
+    known = cache.known(unique)
+    # Sorted by length, so that a batch pads little (in the actors too: blocks keep this order).
+    missing = sorted((t for t in unique if t not in known), key=len)
+    if known:
+        msg.info(f"Label cache: {len(known)} of {len(unique)} texts already labelled by this teacher")
+    if not missing:
+        return len(known)
+    with saved_on_interrupt(cache, len(known), len(unique)):
+        if engine == "ray":
+            from .ray_engine import RayOptions, label_with_ray
+
+            label_with_ray(teacher_dir, missing, cache, batch_size, precision, gpu_id >= 0,
+                           ray_options or RayOptions(), progress)
+        else:
+            label_batches(load_teacher(teacher_dir, precision), missing, cache, batch_size, progress)
+    return len(known)
+
+
+def teacher_labels(teacher_dir: Union[str, Path]) -> Tuple[List[str], Language]:
+    """The teacher's textcat labels and its tokenizer, without loading its weights.
+
+    RETURNS (Tuple[List[str], Language]): The labels (in the textcat's order) and a pipeline with
+        the teacher's vocab and tokenizer only.
+    """
+    meta = spacy.util.load_meta(Path(teacher_dir) / "meta.json")
+    nlp = spacy.load(teacher_dir, exclude=list(meta.get("pipeline", [])))
+    return list(meta["labels"]["textcat"]), nlp
 
 
 @dataclass
@@ -163,6 +264,10 @@ class LabelSummary:
     mean_max_probability_raw: float
     fitted_temperature: float
     output: str
+    # how the labels were made: "fp32"/"int8", "local"/"ray"; the output's shards
+    precision: str = "fp32"
+    engine: str = "local"
+    shards: int = 1
 
 
 def balance_by_teacher_label(
@@ -197,16 +302,24 @@ def label_transfer_set(
     balance: bool = False,
     seed: int = 0,
     calibration: Optional[Union[str, Path]] = None,
+    precision: str = "fp32",
+    engine: str = "local",
+    gpu_id: int = -1,
+    ray_options=None,
+    shard_size: int = SHARD_SIZE,
+    progress: bool = True,
 ) -> LabelSummary:
-    """Label the transfer set with the teacher and write the student's training DocBin.
+    """Label the transfer set with the teacher and write the student's training data.
 
     Each Doc's `cats` hold the teacher's probabilities; the original training texts also carry
-    their gold label (`distill_spacy.student.set_gold_label`), for the loss's `alpha`.
+    their gold label (`distill_spacy.student.set_gold_label`), for the loss's `alpha`. The output
+    is a folder of DocBin shards (`distill_spacy.shards`), built one shard at a time from the
+    cache: the log-probabilities of the whole set are never in memory together.
 
     teacher_dir (Union[str, Path]): The trained teacher (training/teacher/model-best).
     transfer_path (Union[str, Path]): The texts, `corpus/transfer.jsonl`.
     train_path (Union[str, Path]): The gold training DocBin, for the originals' gold labels.
-    output_path (Union[str, Path]): The DocBin to write, e.g. `corpus/transfer.spacy`.
+    output_path (Union[str, Path]): The folder of shards to write, e.g. `corpus/transfer.spacy`.
     cache_path (Union[str, Path]): The label cache (SQLite).
     batch_size (int): Texts per forward pass.
     balance (bool): Drop augmented texts of over-represented teacher labels (see
@@ -215,60 +328,91 @@ def label_transfer_set(
     calibration (Optional[Union[str, Path]]): The teacher's calibration.json; its temperature,
         when below 1 (a teacher too flat), divides the cached log-probabilities before the
         softmax; a temperature above 1 is not applied. None: T = 1.
-    RETURNS (LabelSummary): Counts, also written to <output_path>.labels.json; the DocBin and
-        that summary are written together, atomically.
+    precision (str): "fp32", or "int8" (CPU only: on a GPU it falls back to fp32, with a message).
+        int8 labels are cached apart from fp32 ones.
+    engine (str): "local" (in this process) or "ray" (an actor pool of teacher replicas).
+    gpu_id (int): The GPU the teacher runs on (Ray: each actor gets one), or -1 for the CPU.
+    ray_options (Optional[RayOptions]): The Ray engine's address, actors and resources.
+    shard_size (int): Docs per shard of the output.
+    progress (bool): Show a progress bar.
+    RETURNS (LabelSummary): Counts, also written to <output_path>.labels.json; the shards and
+        that summary are put in place together, at the end.
     """
     from .student import set_gold_label
 
+    precision = resolve_precision(precision, gpu_id)
     fitted = Calibration.from_disk(calibration).temperature if calibration else 1.0
     # Only a teacher that is too flat is re-tempered (T < 1 sharpens its labels). Softening an
     # overconfident one (T > 1) cost the student 2 points on the reviews (0.813 vs 0.833 at T = 1,
     # 2026-12-07): its sharp labels are what the student should copy.
     temperature = min(fitted, 1.0)
-    nlp = spacy.load(teacher_dir)
-    labels = list(nlp.get_pipe("textcat").labels)
+    labels, nlp = teacher_labels(teacher_dir)
     rows = read_transfer_texts(transfer_path)
     texts = [r["text"] for r in rows]
-    cache = LabelCache(cache_path, teacher_fingerprint(teacher_dir), labels)
+    cache = LabelCache(cache_path, cache_key(teacher_fingerprint(teacher_dir), precision), labels)
     try:
-        cached = len(cache.get(texts))
-        logprobs = label_texts(nlp, texts, cache, batch_size=batch_size)
+        cached = fill_cache(teacher_dir, texts, cache, batch_size, precision, engine, gpu_id, ray_options, progress)
+        # First pass: the teacher's label of every text (for the counts and the balancing).
+        predicted_ids = numpy.zeros((len(texts),), dtype="int32")
+        top_raw = top = 0.0
+        for start, probs, raw in _probability_chunks(cache, texts, temperature, shard_size):
+            predicted_ids[start : start + len(probs)] = probs.argmax(axis=1)
+            top += float(probs.max(axis=1).sum())
+            top_raw += float(raw.max(axis=1).sum())
+        predicted = [labels[i] for i in predicted_ids]
+        keep, dropped = (
+            balance_by_teacher_label(rows, predicted, seed) if balance else (range(len(rows)), Counter())
+        )
+        kept = numpy.zeros((len(texts),), dtype=bool)
+        kept[list(keep)] = True
+        # Second pass: the kept docs, one shard at a time.
+        gold = {doc.text: max(doc.cats, key=doc.cats.get) for doc in DocBin().from_disk(train_path).get_docs(nlp.vocab)}
+        with_gold = 0
+        with ShardWriter(output_path, shard_size) as writer:
+            for start, probs, _ in _probability_chunks(cache, texts, temperature, shard_size):
+                for i in range(start, start + len(probs)):
+                    if not kept[i]:
+                        continue
+                    doc = nlp.make_doc(texts[i])
+                    doc.cats = {label: float(p) for label, p in zip(labels, probs[i - start])}
+                    if rows[i].get("source") == "original" and texts[i] in gold:
+                        set_gold_label(doc, gold[texts[i]])
+                        with_gold += 1
+                    writer.add(doc)
+            summary = LabelSummary(
+                texts=len(texts),
+                from_cache=cached,
+                with_gold=with_gold,
+                labels=labels,
+                teacher_label_counts=dict(Counter(predicted)),
+                dropped_by_balancing=dict(dropped),
+                written_label_counts=dict(Counter(predicted[i] for i in keep)),
+                mean_max_probability=top / len(texts) if texts else 0.0,
+                temperature=temperature,
+                mean_max_probability_raw=top_raw / len(texts) if texts else 0.0,
+                fitted_temperature=fitted,
+                output=str(output_path),
+                precision=precision,
+                engine=engine,
+                shards=max(1, -(-writer.n_docs // writer.shard_size)),
+            )
+            # The shards and their summary (<output>.labels.json) are put in place together.
+            writer.commit({Path(output_path).with_suffix(".labels.json"): json.dumps(asdict(summary), indent=2) + "\n"})
     finally:
         cache.close()
-    raw = softmax_at(logprobs, 1.0)
-    probs = softmax_at(logprobs, temperature)
-    predicted = [labels[i] for i in probs.argmax(axis=1)]
-    keep, dropped = (
-        balance_by_teacher_label(rows, predicted, seed) if balance else (list(range(len(rows))), Counter())
-    )
-    gold = {doc.text: max(doc.cats, key=doc.cats.get) for doc in DocBin().from_disk(train_path).get_docs(nlp.vocab)}
-    db = DocBin(store_user_data=True)
-    with_gold = 0
-    for i in keep:
-        doc = nlp.make_doc(texts[i])
-        doc.cats = {label: float(p) for label, p in zip(labels, probs[i])}
-        if rows[i].get("source") == "original" and texts[i] in gold:
-            set_gold_label(doc, gold[texts[i]])
-            with_gold += 1
-        db.add(doc)
-    summary = LabelSummary(
-        texts=len(texts),
-        from_cache=cached,
-        with_gold=with_gold,
-        labels=labels,
-        teacher_label_counts=dict(Counter(predicted)),
-        dropped_by_balancing=dict(dropped),
-        written_label_counts=dict(Counter(predicted[i] for i in keep)),
-        mean_max_probability=float(probs.max(axis=1).mean()) if len(probs) else 0.0,
-        temperature=temperature,
-        mean_max_probability_raw=float(raw.max(axis=1).mean()) if len(raw) else 0.0,
-        fitted_temperature=fitted,
-        output=str(output_path),
-    )
-    # The DocBin and its summary (<output>.labels.json) are committed together.
-    write_all_atomic({output_path: db.to_bytes(),
-                      Path(output_path).with_suffix(".labels.json"): json.dumps(asdict(summary), indent=2) + "\n"})
     return summary
+
+
+def _probability_chunks(
+    cache: LabelCache, texts: Sequence[str], temperature: float, size: int
+) -> Iterator[Tuple[int, numpy.ndarray, numpy.ndarray]]:
+    """(start, probabilities at `temperature`, probabilities at T = 1) of consecutive chunks of
+    texts, read from the cache."""
+    for start in range(0, len(texts), size):
+        chunk = texts[start : start + size]
+        found = cache.get(chunk)
+        logprobs = numpy.stack([found[t] for t in chunk])
+        yield start, softmax_at(logprobs, temperature), softmax_at(logprobs, 1.0)
 
 
 # Hard labels: the teacher's argmax, for the ablation variant `hard`.
@@ -282,15 +426,15 @@ def harden_docbin(path: PathLike, output: Optional[PathLike] = None) -> int:
     """Replace the teacher's probabilities in a DocBin's cats by one-hot argmax labels.
 
     The gold labels of the original texts (user data) are kept.
-    path (PathLike): A DocBin written by `label_transfer_set`.
-    output (Optional[PathLike]): Where to write; the same file by default (atomically).
+    path (PathLike): The shards written by `label_transfer_set` (or one .spacy file).
+    output (Optional[PathLike]): Where to write (a folder of shards); the same place by default,
+        replaced at the end.
     RETURNS (int): The number of docs.
     """
     vocab = spacy.blank("xx").vocab
-    db = DocBin(store_user_data=True)
-    docs = list(DocBin().from_disk(path).get_docs(vocab))
-    for doc in docs:
-        doc.cats = one_hot(doc.cats)
-        db.add(doc)
-    write_all_atomic({output or path: db.to_bytes()})
-    return len(docs)
+    with ShardWriter(output or path) as writer:
+        for doc in iter_docs(path, vocab):
+            doc.cats = one_hot(doc.cats)
+            writer.add(doc)
+        writer.commit()
+    return writer.n_docs

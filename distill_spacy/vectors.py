@@ -20,10 +20,10 @@ from typing import Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy
 import spacy
-from spacy.tokens import DocBin
 from spacy.vectors import Vectors
 
 from .data import PathLike
+from .shards import iter_docs
 from . import errors
 
 # Rows are written in float32, as spaCy stores vectors.
@@ -97,14 +97,15 @@ def corpus_words(paths: Iterable[PathLike], lang: str = "en") -> List[str]:
     """The distinct words of the texts in `.spacy` files, as spaCy's tokenizer for `lang`
     splits and spells them (the tokens the student will look up), in order of first occurrence.
 
-    paths (Iterable[PathLike]): DocBins of training or transfer texts (never dev or test).
+    paths (Iterable[PathLike]): DocBins (files or folders of shards) of training or transfer texts
+        (never dev or test).
     lang (str): The language of the student's tokenizer.
     RETURNS (List[str]): The words.
     """
     nlp = spacy.blank(lang)
     words = {}
     for path in paths:
-        for doc in DocBin().from_disk(path).get_docs(nlp.vocab):
+        for doc in iter_docs(path, nlp.vocab):  # a .spacy file or a folder of shards
             # Re-tokenise the text: the stored tokens may come from another tokenizer.
             for token in nlp.make_doc(doc.text):
                 if not token.is_space:

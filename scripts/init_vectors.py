@@ -11,7 +11,7 @@ from distill_spacy.vectors import init_vectors
 def main(
     model: str = typer.Argument(..., help="The teacher: a trained spaCy teacher pipeline, a Hugging Face folder or a hub name"),
     output_dir: Path = typer.Argument(..., file_okay=False, help="Vectors folder to write (for [initialize] vectors)"),
-    texts: List[Path] = typer.Option(..., "--texts", "-t", exists=True, dir_okay=False, help="Training/transfer texts (.spacy), repeatable; never dev or test"),
+    texts: List[Path] = typer.Option(..., "--texts", "-t", exists=True, help="Training/transfer texts (.spacy file or folder of shards), repeatable; never dev or test"),
     lang: str = typer.Option("en", "--lang", "-l", help="Language of the student"),
     source: str = typer.Option("input", "--source", "-s", help="input: wordpiece input embeddings; output: the teacher's last layer on each word alone"),
     include_vocab: bool = typer.Option(True, "--include-vocab/--no-include-vocab", help="Add the whole words of the WordPiece vocabulary"),

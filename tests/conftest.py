@@ -93,3 +93,21 @@ def tiny_teacher(tiny_bert, tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("tiny_teacher")
     nlp.to_disk(path)
     return path
+
+
+@pytest.fixture(scope="session")
+def opinionated_teacher(tiny_teacher, tmp_path_factory) -> Path:
+    """The tiny teacher with a random (seeded) textcat head, so that its probabilities differ from
+    text to text (the initialised head gives 0.5 everywhere)."""
+    import numpy
+    import spacy
+
+    nlp = spacy.load(tiny_teacher)
+    rng = numpy.random.default_rng(0)
+    for node in nlp.get_pipe("textcat").model.walk():
+        for name in ("W", "b"):
+            if node.has_param(name):
+                node.set_param(name, rng.normal(0, 3.0, node.get_param(name).shape).astype("float32"))
+    path = tmp_path_factory.mktemp("opinionated_teacher")
+    nlp.to_disk(path)
+    return path

@@ -18,6 +18,7 @@ from distill_spacy.data import preprocess
 from distill_spacy.errors import DataError
 from distill_spacy.label import harden_docbin, label_transfer_set
 from distill_spacy.student import GOLD_KEY
+from distill_spacy.shards import iter_docs
 
 ROOT = Path(__file__).parent.parent
 TRAIN = [
@@ -187,8 +188,8 @@ def test_hard_labels_are_one_hot_argmax_of_the_teacher(corpus, teacher, tmp_path
     hard = tmp_path / "hard.spacy"
     assert harden_docbin(soft, hard) == len(transfer_rows(transfer))
     vocab = spacy.blank("en").vocab
-    soft_docs = list(DocBin().from_disk(soft).get_docs(vocab))
-    hard_docs = list(DocBin().from_disk(hard).get_docs(vocab))
+    soft_docs = list(iter_docs(soft, vocab))  # folders of shards
+    hard_docs = list(iter_docs(hard, vocab))
     assert [d.text for d in hard_docs] == [d.text for d in soft_docs]
     for s, h in zip(soft_docs, hard_docs):
         top = max(s.cats, key=s.cats.get)

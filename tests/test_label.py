@@ -76,7 +76,7 @@ def transfer_inputs(tmp_path):
 def test_label_transfer_set_applies_the_temperature(tiny_teacher, tmp_path):
     from distill_spacy.calibration import Calibration, softmax_at
     from distill_spacy.label import label_transfer_set
-    from spacy.tokens import DocBin
+    from distill_spacy.shards import iter_docs
 
     transfer, calibration = transfer_inputs(tmp_path)
     Calibration(0.01, "dev", 2, 1.0, 0.5, 0.5, 0.1, 1.0).to_disk(calibration)
@@ -89,7 +89,7 @@ def test_label_transfer_set_applies_the_temperature(tiny_teacher, tmp_path):
     assert sharp.mean_max_probability_raw == pytest.approx(plain.mean_max_probability, abs=1e-6)
     nlp = spacy.load(tiny_teacher)
     labels = list(nlp.get_pipe("textcat").labels)
-    docs = list(DocBin().from_disk(tmp_path / "b.spacy").get_docs(nlp.vocab))
+    docs = list(iter_docs(tmp_path / "b.spacy", nlp.vocab))
     for doc in docs:
         raw = numpy.log([[nlp(doc.text).cats[l] for l in labels]])
         assert [doc.cats[l] for l in labels] == pytest.approx(softmax_at(raw, 0.01)[0], abs=1e-4)
