@@ -28,6 +28,7 @@ from distill_spacy.languages import (
     teacher_language_warning,
     teacher_mask_token,
 )
+from distill_spacy.shards import iter_docs
 
 ROOT = Path(__file__).parent.parent
 GERMAN = [
@@ -246,7 +247,7 @@ def test_teacher_labels_the_transfer_set(workflow):
     labels = workflow["labels"]
     assert labels.texts == len(workflow["records"]) and labels.with_gold == len(workflow["train"])
     nlp = spacy.blank(workflow["lang"])
-    docs = list(DocBin().from_disk(workflow["root"] / "corpus" / "transfer.spacy").get_docs(nlp.vocab))
+    docs = list(iter_docs(workflow["root"] / "corpus" / "transfer.spacy", nlp.vocab))  # a folder of shards
     assert len(docs) == labels.texts
     for doc in docs:
         assert set(doc.cats) == {"positive", "negative"} and sum(doc.cats.values()) == pytest.approx(1.0, abs=1e-5)
