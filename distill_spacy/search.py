@@ -24,20 +24,20 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 import spacy
-from spacy.tokens import DocBin
 from thinc.api import Config
 from wasabi import msg
 
 from . import errors
 from .ablation import AblationSettings, _jsonable, input_fingerprints, train_student
 from .cost import folder_size, machine_info, measure_speed
-from .data import PathLike, fingerprint, write_all_atomic
+from .data import PathLike, fingerprint
 from .evaluate import classification_metrics, dev_score, predict_from_probs, predict_probs, read_gold
 from .search_space import (
     ARCH_CONFIGS, LOGGER, PINNED_SECTION, SearchSpace, TrialHopeless, TrialTimeUp, search_error, suggest,
     trial_plan,
 )
 from .search_transfer import TransferSets, digest
+from .shards import ShardWriter, count_docs, iter_docs
 from .student import convert_to_stock
 
 OBJECTIVES = ("dev_score", "latency_ms_p50", "folder_mb")
@@ -109,7 +109,7 @@ class Search:
         trial.set_user_attr("makeup", asdict(plan.makeup))
         data = self.transfer.get(plan.makeup)
         trial.set_user_attr("transfer", str(data))
-        trial.set_user_attr("transfer_texts", len(DocBin().from_disk(data)))
+        trial.set_user_attr("transfer_texts", count_docs(data))
         folder = self.output_dir / "trials" / f"{trial.number:03d}"
         shutil.rmtree(folder, ignore_errors=True)
         overrides = dict(plan.overrides)
@@ -312,11 +312,14 @@ def write_outputs(study, search_meta: Dict[str, Any], budget_ms: float, metrics:
         "config": str(config_out), "transfer": str(transfer_out), "machine": machine_info(),
         "trials": records,
     }
-    write_all_atomic({
-        metrics: json.dumps(_jsonable(result), indent=2) + "\n",
-        config_out: chosen_config(chosen, transfer_out, study.study_name),
-        transfer_out: Path(chosen["transfer"]).read_bytes(),
-    })
+    # The chosen transfer set (shards) is committed together with search.json and the config.
+    with ShardWriter(transfer_out) as writer:
+        for doc in iter_docs(chosen["transfer"], spacy.blank("xx").vocab):
+            writer.add(doc)
+        writer.commit({
+            metrics: json.dumps(_jsonable(result), indent=2) + "\n",
+            config_out: chosen_config(chosen, transfer_out, study.study_name),
+        })
     return result
 
 

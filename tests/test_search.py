@@ -12,6 +12,7 @@ optuna = pytest.importorskip("optuna", reason="the search needs the `search` ext
 from distill_spacy.ablation import AblationSettings  # noqa: E402
 from distill_spacy.data import preprocess  # noqa: E402
 from distill_spacy.errors import UserError  # noqa: E402
+from distill_spacy.shards import iter_docs  # noqa: E402
 from distill_spacy.search import (  # noqa: E402
     SearchSettings, choose, chosen_config, latency_budget, pareto_front, resolve_metric, run_search,
 )
@@ -232,7 +233,9 @@ def test_tiny_study_writes_the_front_resumes_and_chooses_within_the_budget(proje
     assert chosen["latency_ms_p50"] <= first["latency_budget_ms"] == pytest.approx(
         2 * first["trials"][0]["latency_ms_p50"])
     assert json.loads((project / "search.json").read_text(encoding="utf8"))["chosen_trial"] == chosen["number"]
-    assert (project / "transfer_search.spacy").read_bytes() == Path(chosen["transfer"]).read_bytes()
+    vocab = spacy.blank("en").vocab  # the chosen transfer set, copied shard by shard
+    copied = [(d.text, d.cats) for d in iter_docs(project / "transfer_search.spacy", vocab)]
+    assert copied == [(d.text, d.cats) for d in iter_docs(chosen["transfer"], vocab)] and copied
 
     # A rerun continues the same study: the first trials stay, one more runs.
     second = search_once(project, trials=4)
