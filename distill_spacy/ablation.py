@@ -27,6 +27,7 @@ from .calibration import Calibration
 from .data import PathLike, fingerprint, read_transfer_summary, write_atomic
 from .evaluate import TestSet, gain_kept, read_gold
 from .label import harden_docbin, label_transfer_set
+from .languages import fill_mask_token
 from .shards import count_docs
 from .student import length_overrides
 
@@ -119,9 +120,15 @@ class AblationSettings:
     calibration: Optional[PathLike] = None
 
     @classmethod
-    def from_transfer_summary(cls, path: PathLike, **settings) -> "AblationSettings":
+    def from_transfer_summary(
+        cls, path: PathLike, teacher: Optional[PathLike] = None, **settings
+    ) -> "AblationSettings":
         """The settings the `augment` step used, read from its summary (corpus/transfer.summary.json),
-        so that the ablation varies the main run's recipe; `settings` (e.g. n_iter, epochs) win."""
+        so that the ablation varies the main run's recipe; `settings` (e.g. n_iter, epochs) win.
+
+        teacher (Optional[PathLike]): The trained teacher: where the summary's mask token is empty (the
+            project's default), masking uses the teacher tokenizer's own token (`fill_mask_token`).
+        """
         used = read_transfer_summary(path)
         inputs = used.get("inputs", {})
         recipe = {
@@ -129,6 +136,8 @@ class AblationSettings:
             "pos_model": used["pos_model"], "unlabelled": inputs.get("unlabelled") or None,
             "text_col": inputs.get("text_col", "text"), "seed": used["seed"], "lang": used["lang"],
         }
+        if teacher is not None:
+            recipe["augmenter_specs"] = fill_mask_token(recipe["augmenter_specs"], str(teacher))
         return cls(**{**recipe, **settings})
 
     def epochs(self, variant: Variant) -> int:

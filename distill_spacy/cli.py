@@ -40,8 +40,9 @@ def user_errors(step: str, nothing_written: bool = True) -> Iterator[None]:
         sys.exit(EXIT_INTERRUPTED)
 
 
-# Options that several scripts take (augment, ablate), declared once. Typer reads these defaults
-# without changing them, so one object can serve several commands.
+# The augmentation options, declared once: `augment` takes them; `ablate` and `search` read what it
+# used from its summary instead of taking them again. Typer reads these defaults without changing
+# them, so one object can serve several commands.
 UNLABELLED = typer.Option(
     "", "--unlabelled", help="Unlabelled in-domain texts (.txt one per line, .csv, .jsonl); '' for none",
 )

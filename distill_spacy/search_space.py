@@ -43,6 +43,8 @@ TEMPERATURES = (1.0, 2.0, 4.0)
 ALPHAS = (0.0, 0.25, 0.5, 0.75, 1.0)
 # Augmentation methods: each is on (at the project's rate) or off, as in the ablations.
 RATES = ("p_mask", "p_pos", "p_ng", "p_sent")
+# augmenters.default_augmenter_specs's rates, not imported: train-student reads this module, and must
+# not depend on the augmenters.
 DEFAULT_RATES = {"p_mask": 0.1, "p_pos": 0.1, "p_ng": 0.25, "p_sent": 0.25}
 
 # The section of a chosen student's config that names the settings the search fixed.

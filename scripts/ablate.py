@@ -9,7 +9,6 @@ from wasabi import msg
 
 from distill_spacy.ablation import VARIANTS, AblationSettings, parse_variants, run_ablation
 from distill_spacy.cli import user_errors
-from distill_spacy.languages import fill_mask_token
 from distill_spacy.report import ablation_rows
 
 app = typer.Typer(add_completion=False)
@@ -61,9 +60,7 @@ def main(
         )
         if n_iter is not None:
             training["n_iter"] = n_iter
-        settings = AblationSettings.from_transfer_summary(transfer_summary, **training)
-        if settings.n_iter > 0:  # masking hides words behind the trained teacher's own mask token
-            settings.augmenter_specs = fill_mask_token(settings.augmenter_specs, str(teacher))
+        settings = AblationSettings.from_transfer_summary(transfer_summary, teacher=teacher, **training)
         result = run_ablation(
             teacher, baseline, train, dev, test, config, output_dir, metrics, cache,
             settings=settings, variants=chosen, force=force,

@@ -9,7 +9,6 @@ from wasabi import msg
 
 from distill_spacy import cli
 from distill_spacy.ablation import AblationSettings
-from distill_spacy.languages import fill_mask_token
 from distill_spacy.search import SearchSettings, run_search
 from distill_spacy.search_space import SearchSpace, default_params, recipe_rates, trained_student_settings
 
@@ -66,12 +65,10 @@ def main(
         # the augment step's summary, its training settings from its own config.
         student = trained_student_settings(student_config)
         recipe = AblationSettings.from_transfer_summary(
-            transfer_summary, batch_size=batch_size, balance=balance, student_epochs=student["epochs"],
-            gpu_id=gpu_id, progress=sys.stderr.isatty(), calibration=calibration,
+            transfer_summary, teacher=teacher, batch_size=batch_size, balance=balance,
+            student_epochs=student["epochs"], gpu_id=gpu_id, progress=sys.stderr.isatty(), calibration=calibration,
         )
         n_iters = tuple(int(n) for n in n_iter_choices.replace(",", " ").split())
-        if any(n_iters) or recipe.n_iter:  # masking hides words behind the teacher's own mask token
-            recipe.augmenter_specs = fill_mask_token(recipe.augmenter_specs, str(teacher))
         n_labels = len(json.loads(labels.read_text(encoding="utf8")))
         has_unlabelled = recipe.unlabelled is not None
         default = default_params(default_arch, n_labels, student["epochs"], student["loss"], student["temperature"],

@@ -315,3 +315,10 @@ def test_sentence_set_and_benchmark_table():
            "default_on_front": False, "search_s": 1500, "target_met": True}
     table = search_benchmark_table([row])
     assert "| reviews | 0.800 / 0.1 / 2.4 | 0.815 / 0.15 / 2.4 | +1.5 | 1.50x | 28 / 2 / 0 | no | 25.0 min | yes |" in table
+
+
+def test_default_rates_are_the_augmenters_defaults():
+    from distill_spacy.augment import default_augmenter_specs
+    from distill_spacy.search_space import DEFAULT_RATES, recipe_rates
+
+    assert DEFAULT_RATES == recipe_rates(default_augmenter_specs())
