@@ -622,6 +622,13 @@ E_SEARCH_ARCH = Message(
     "run the search with --vars.student_arch set to one of {archs}; `search` is the search's "
     "own output",
 )
+W_SEARCH_NO_PREDICTIONS = Message(
+    "W701",
+    "{n} complete trial(s) have neither dev predictions nor a saved student ({trials}): they "
+    "cannot replace the default student",
+    "keep training/search/trials/ between runs, or delete training/search/study.sqlite to "
+    "run the study again",
+)
 
 # Labelling: the int8 teacher (precision.py) and the Ray engine (ray_engine.py)
 E_UNKNOWN_PRECISION = Message(

@@ -22,6 +22,7 @@ def model_card(
     transfer_summary: Optional[PathLike],
     teacher_model: str,
     dataset: str,
+    search: Optional[Dict] = None,
 ) -> Dict:
     """What the student is, where it came from and how it scores: the `distill_spacy` meta entry.
 
@@ -29,6 +30,8 @@ def model_card(
     transfer_summary (Optional[PathLike]): `corpus/transfer.summary.json` from `augment`.
     teacher_model (str): The teacher's name (the `teacher_model` var).
     dataset (str): The training data the teacher and baseline saw.
+    search (Optional[Dict]): The `[search]` section of a student chosen by the search (its trial, dev
+        figures and transfer-set make-up), which then replaces the summary's make-up.
     RETURNS (Dict): The card.
     """
     card: Dict = {"teacher_model": teacher_model, "dataset": dataset, "models": {}}
@@ -56,7 +59,23 @@ def model_card(
         }
     if transfer_summary is not None and Path(transfer_summary).exists():
         card["augmentation"] = _read_json(Path(transfer_summary))
+    if search:
+        card["search"] = {key: search[key] for key in ("study", "trial", "makeup", "dev_score", "latency_ms_p50",
+                                                       "folder_mb") if key in search}
+        card["transfer_set"] = ("chosen by the student search: `search.makeup` (samples per text, unlabelled "
+                                "text, augmentation rates) replaces the make-up in `augmentation`")
     return card
+
+
+def search_section(student_dir: PathLike) -> Optional[Dict]:
+    """The `[search]` section of the trained student's config (a student chosen by the search), or None."""
+    path = Path(student_dir) / "config.cfg"
+    if not path.exists():
+        return None
+    from thinc.api import Config
+
+    section = Config().from_disk(path, interpolate=False).get("search")
+    return dict(section) if section else None
 
 
 def prepare_package(

@@ -9,13 +9,13 @@ test set is never read here (only by the leakage guard of augmentation).
 
 Transfer sets are built once per make-up and reused across trials and runs; their texts are
 labelled through the project's label cache, so only new augmented texts meet the teacher. The
-study lives in SQLite: Ctrl-C and a rerun continue it. The chosen student (the most accurate on
-dev within a latency budget) is written as a complete config that pins the chosen settings.
+study lives in SQLite: Ctrl-C and a rerun continue it. The chosen student (within a latency budget,
+the default unless a trial beats it on dev by more than dev noise: `search_choice`) is written as a
+complete config that pins the chosen settings.
 
 This module runs the teacher (through `label`) and imports Optuna inside its functions.
 """
 import json
-import math
 import shutil
 import time
 from collections import Counter
@@ -32,6 +32,9 @@ from .ablation import AblationSettings, _jsonable, input_fingerprints, train_stu
 from .cost import folder_size, machine_info, measure_speed
 from .data import PathLike, fingerprint
 from .evaluate import classification_metrics, dev_score, predict_from_probs, predict_probs, read_gold
+from .search_choice import (
+    CONFIDENCE, DIRECTIONS, OBJECTIVES, choose, gain_lower_bounds, latency_budget, pareto_front,
+)
 from .search_space import (
     ARCH_CONFIGS, LOGGER, PINNED_SECTION, SearchSpace, TrialHopeless, TrialTimeUp, search_error, suggest,
     trial_plan,
@@ -40,8 +43,7 @@ from .search_transfer import TransferSets, digest
 from .shards import ShardWriter, count_docs, iter_docs
 from .student import convert_to_stock
 
-OBJECTIVES = ("dev_score", "latency_ms_p50", "folder_mb")
-DIRECTIONS = ("maximize", "minimize", "minimize")
+DEV_PRED = "dev_pred"  # a trial's dev predictions (label indices), stored in the study for the choice
 # Labels count as skewed (macro-F1 instead of accuracy) when the most frequent dev label has at
 # least this many times the examples of the least frequent one.
 SKEW_RATIO = 2.0
@@ -59,6 +61,8 @@ class SearchSettings:
     prune_margin (Optional[float]): Prune a trial whose dev score after `prune_after_epochs`
         passes is this far below the baseline's; None for no pruning.
     timing_texts (int): Dev texts timed one by one; timing_repeats (int): repeats (median).
+    confidence (float): How sure the choice must be that a trial beats the default on texts like the
+        dev set's before it replaces it (`search_choice`); 0: the best dev score wins.
     """
 
     recipe: AblationSettings = field(default_factory=AblationSettings)
@@ -70,6 +74,7 @@ class SearchSettings:
     prune_after_epochs: int = 1
     timing_texts: int = 300
     timing_repeats: int = 3
+    confidence: float = CONFIDENCE
     seed: int = 0
 
 
@@ -148,6 +153,38 @@ class Search:
                  f"{values[2]:.1f} MB ({stopped})")
         return values
 
+    def dev_predictions(self, records: Sequence[Dict[str, Any]]) -> Dict[int, List[int]]:
+        """Each complete trial's dev predictions (label indices): stored with the trial, or, for a
+        trial of an older version that lacks them, predicted again by its saved student."""
+        preds, missing = {}, []
+        for r in records:
+            if r["state"] != "COMPLETE":
+                continue
+            if r.get(DEV_PRED) is not None:
+                preds[r["number"]] = r[DEV_PRED]
+            elif r.get("model") and Path(r["model"]).exists():
+                pred = predict_from_probs(predict_probs(spacy.load(r["model"]), self.texts, self.labels), self.labels)
+                preds[r["number"]] = [self.labels.index(label) for label in pred]
+            else:
+                missing.append(r["number"])
+        if missing:
+            msg.warn(errors.W_SEARCH_NO_PREDICTIONS.format(n=len(missing), trials=missing))
+        return preds
+
+    def gain_bounds(self, records: Sequence[Dict[str, Any]], budget_ms: float) -> Optional[Dict[int, float]]:
+        """The lower bounds of the dev gain over the default of the trials within the budget
+        (`search_choice.gain_lower_bounds`); None when the default is not within the budget."""
+        within = [r for r in records if r["state"] == "COMPLETE" and r["latency_ms_p50"] <= budget_ms]
+        default = next((r["number"] for r in within if r["default"]), None)
+        if default is None:
+            return None
+        preds = self.dev_predictions(within)
+        if default not in preds:
+            return None
+        gold = [self.labels.index(label) for label in self.gold]
+        return gain_lower_bounds(gold, preds, default, len(self.labels), self.metric, self.settings.confidence,
+                                 seed=self.settings.seed)
+
     def measure(self, trial, stock: Path) -> List[float]:
         """Dev quality, warm CPU latency and folder size of the converted student."""
         nlp = spacy.load(stock)
@@ -157,6 +194,7 @@ class Search:
         speed = measure_speed(nlp, texts, n_single=len(texts), repeats=self.settings.timing_repeats)
         size = folder_size(stock)
         trial.set_user_attr("model", str(stock))
+        trial.set_user_attr(DEV_PRED, [self.labels.index(label) for label in pred])
         trial.set_user_attr("dev_accuracy", quality["accuracy"])
         trial.set_user_attr("dev_macro_f1", quality["macro_f1"])
         trial.set_user_attr("latency_ms_p95", speed["latency_ms_p95"])
@@ -166,7 +204,18 @@ class Search:
         return [quality[self.metric], speed["latency_ms_p50"], size / 1e6]
 
 
-# Trials as records, the front and the choice
+# Trials as records, the choice, the outputs
+
+
+def choice_rule(against_default: bool, confidence: float) -> str:
+    """The choice rule in words, for search.json and the report."""
+    if not against_default:
+        return "the best dev score within the budget (no default student within it to compare with)"
+    if confidence <= 0:
+        return "the best dev score within the budget"
+    return (f"the default student, unless trials within the budget beat it on dev by more than dev noise "
+            f"(simultaneous {100 * confidence:g}% paired-bootstrap lower bound of the gain above 0): "
+            "then the best dev score among those")
 
 
 def trial_record(trial) -> Dict[str, Any]:
@@ -179,43 +228,6 @@ def trial_record(trial) -> Dict[str, Any]:
     if trial.state.name == "FAIL":
         record["error"] = trial.system_attrs.get("fail_reason")
     return record
-
-
-def dominates(a: Dict[str, Any], b: Dict[str, Any]) -> bool:
-    """Whether trial a is at least as good as b on every objective and better on one."""
-    signs = [1 if d == "maximize" else -1 for d in DIRECTIONS]
-    pairs = [(s * a[o], s * b[o]) for s, o in zip(signs, OBJECTIVES)]
-    return all(x >= y for x, y in pairs) and any(x > y for x, y in pairs)
-
-
-def pareto_front(records: Sequence[Dict[str, Any]]) -> List[int]:
-    """Numbers of the complete trials that no other complete trial dominates, fastest first."""
-    done = [r for r in records if r["state"] == "COMPLETE"]
-    front = [r for r in done if not any(dominates(o, r) for o in done if o is not r)]
-    return [r["number"] for r in sorted(front, key=lambda r: (r["latency_ms_p50"], -r["dev_score"]))]
-
-
-def latency_budget(records: Sequence[Dict[str, Any]], budget_ms: float) -> float:
-    """The budget in ms: as given, or (budget_ms <= 0) twice the default student's p50 latency."""
-    if budget_ms > 0:
-        return budget_ms
-    default = next((r for r in records if r["default"] and r["state"] == "COMPLETE"), None)
-    if default is None:
-        raise search_error(errors.E_SEARCH_NO_DEFAULT)
-    return 2 * default["latency_ms_p50"]
-
-
-def choose(records: Sequence[Dict[str, Any]], budget_ms: float) -> Dict[str, Any]:
-    """The complete trial with the best dev score within the latency budget (then the fastest,
-    then the smallest): it is on the front. Raises UserError when no trial is within it."""
-    within = [r for r in records if r["state"] == "COMPLETE" and r["latency_ms_p50"] <= budget_ms]
-    if not within:
-        done = [r["latency_ms_p50"] for r in records if r["state"] == "COMPLETE"]
-        if not done:
-            raise search_error(errors.E_SEARCH_NO_TRIALS)
-        raise search_error(errors.E_SEARCH_BUDGET, budget=budget_ms, fastest=min(done),
-                           enough=math.ceil(min(done) * 100) / 100)
-    return max(within, key=lambda r: (r["dev_score"], -r["latency_ms_p50"], -r["folder_mb"]))
 
 
 def chosen_config(record: Dict[str, Any], transfer_out: PathLike, study: str) -> str:
@@ -291,16 +303,20 @@ def run_trials(study, search: Search, default: Dict[str, Any], trials: int, time
     study.optimize(search.objective, n_trials=remaining, timeout=timeout, catch=(Exception,))
 
 
-def write_outputs(study, search_meta: Dict[str, Any], budget_ms: float, metrics: PathLike,
+def write_outputs(study, search: "Search", search_meta: Dict[str, Any], budget_ms: float, metrics: PathLike,
                   config_out: PathLike, transfer_out: PathLike) -> Dict[str, Any]:
     """Choose the student and write search.json, its config and its transfer set, together."""
     records = [trial_record(t) for t in study.get_trials(deepcopy=False) if t.state.name != "WAITING"]
     budget = latency_budget(records, budget_ms)
-    chosen = choose(records, budget)
+    bounds = search.gain_bounds(records, budget)
+    chosen = choose(records, budget, bounds)
     front = pareto_front(records)
     for r in records:
         r["on_front"] = r["number"] in front
         r["chosen"] = r["number"] == chosen["number"]
+        r.pop(DEV_PRED, None)  # kept in the study; search.json stays readable
+        if bounds is not None and r["number"] in bounds:
+            r["dev_gain_lower"] = bounds[r["number"]]
     states = Counter(r["state"] for r in records)
     result = {
         **search_meta, "study": study.study_name,
@@ -309,6 +325,8 @@ def write_outputs(study, search_meta: Dict[str, Any], budget_ms: float, metrics:
         "latency_budget_ms": budget, "latency_budget_rule": "given" if budget_ms > 0 else "2x the default's p50",
         "default_trial": next((r["number"] for r in records if r["default"]), None),
         "chosen_trial": chosen["number"], "front": front,
+        "choice": {"confidence": search.settings.confidence if bounds is not None else None,
+                   "rule": choice_rule(bounds is not None, search.settings.confidence)},
         "config": str(config_out), "transfer": str(transfer_out), "machine": machine_info(),
         "trials": records,
     }
@@ -383,7 +401,7 @@ def run_search(
         "timing": {"texts": min(settings.timing_texts, len(search.texts)), "repeats": settings.timing_repeats,
                    "set": str(dev)},
     }
-    result = write_outputs(study, meta, budget_ms, metrics, config_out, transfer_out)
+    result = write_outputs(study, search, meta, budget_ms, metrics, config_out, transfer_out)
     log_result(result)
     return result
 
@@ -405,5 +423,13 @@ def log_result(result: Dict[str, Any]) -> None:
     )
     if any(r["default"] and r["on_front"] for r in result["trials"]):
         msg.info("The default student (trial 0) is on the front")
+    default = next((r for r in result["trials"] if r["default"] and r.get("dev_score") is not None), None)
+    better = [r for r in result["trials"] if default and r.get("dev_gain_lower") is not None
+              and r["dev_score"] > default["dev_score"]]
+    if chosen["default"] and better:
+        best = max(better, key=lambda r: r["dev_score"])
+        msg.info(f"{len(better)} trial(s) within the budget score higher on dev than the default (best: trial "
+                 f"{best['number']}, {100 * (best['dev_score'] - default['dev_score']):+.1f} points), none by more "
+                 f"than dev noise (lower bound {100 * best['dev_gain_lower']:+.1f}): the default stays")
     if counts["failed"]:
         msg.warn(f"{counts['failed']} trials failed: see their 'error' in {result.get('storage')} / search.json")

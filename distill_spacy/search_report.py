@@ -49,7 +49,7 @@ def front_rows(search: Dict[str, Any]) -> Tuple[List[str], List[List[str]]]:
     """The front's trials, fastest first, with the default student's row even when it is dominated."""
     metric = search.get("metric", "score")
     headers = ["trial", "", "student", "training", "transfer set", "texts", f"dev {metric}",
-               "p50 ms", "p95 ms", "folder MB", "stopped"]
+               "gain over default, lower bound", "p50 ms", "p95 ms", "folder MB", "stopped"]
     by_number = {t["number"]: t for t in search.get("trials", [])}
     numbers = list(search.get("front", []))
     default = search.get("default_trial")
@@ -64,10 +64,16 @@ def front_rows(search: Dict[str, Any]) -> Tuple[List[str], List[List[str]]]:
         rows.append([
             str(number), ", ".join(marks), describe_student(t.get("params", {})),
             describe_training(t.get("params", {})), describe_makeup(t.get("makeup", {})),
-            str(t.get("transfer_texts", MISSING)), _fixed(t.get("dev_score")), _num(t.get("latency_ms_p50")),
+            str(t.get("transfer_texts", MISSING)), _fixed(t.get("dev_score")), signed_points(t.get("dev_gain_lower")),
+            _num(t.get("latency_ms_p50")),
             _num(t.get("latency_ms_p95")), _fixed(t.get("folder_mb"), 1), t.get("stopped", MISSING),
         ])
     return headers, rows
+
+
+def signed_points(value: Optional[float]) -> str:
+    """A score difference in points: "+1.2", "-0.4"; MISSING for none."""
+    return MISSING if value is None else f"{100 * value:+.1f}"
 
 
 def search_section(search: Dict[str, Any]) -> str:
@@ -85,6 +91,9 @@ def search_section(search: Dict[str, Any]) -> str:
         f"- Latency budget: {_num(search.get('latency_budget_ms'))} ms "
         f"({search.get('latency_budget_rule', MISSING)}); chosen: trial {search.get('chosen_trial', MISSING)}, "
         f"written to `{search.get('config', MISSING)}`",
+        f"- Choice rule: {(search.get('choice') or {}).get('rule', 'the best dev score within the budget')}. "
+        "The lower bound is in points of the dev score, for trials within the budget; above 0, the trial "
+        "beats the default by more than dev noise",
         f"- Pruned: dev score below {_fixed(search.get('prune_below'))} after the first epoch "
         f"(baseline's dev score {_fixed(search.get('baseline_dev_score'))} minus the margin)",
         "",

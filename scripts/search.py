@@ -28,7 +28,7 @@ def main(
     metrics: Path = typer.Option(Path("metrics/search.json"), "--metrics", dir_okay=False),
     config_out: Path = typer.Option(Path("configs/student_search.cfg"), "--config-out", dir_okay=False,
                                     help="The chosen student's config"),
-    transfer_out: Path = typer.Option(Path("corpus/transfer_search.spacy"), "--transfer-out", dir_okay=False,
+    transfer_out: Path = typer.Option(Path("corpus/transfer_search.spacy"), "--transfer-out",
                                       help="The chosen student's labelled transfer set"),
     cache: Path = typer.Option(Path("corpus/label_cache.sqlite"), "--cache", help="Label cache (SQLite)"),
     calibration: Optional[Path] = typer.Option(None, "--calibration", exists=True, dir_okay=False,
@@ -40,6 +40,10 @@ def main(
                                         help="Training time per trial (not trial 0); 0: none"),
     latency_budget: float = typer.Option(0.0, "--latency-budget", help="p50 ms; <= 0: twice the default's"),
     metric: str = typer.Option("auto", "--metric", help="accuracy, macro_f1, or auto"),
+    confidence: float = typer.Option(
+        0.95, "--confidence", min=0, max=0.999,
+        help="A trial replaces the default only when it beats it on dev with this confidence; 0: best dev wins",
+    ),
     prune_margin: float = typer.Option(0.05, "--prune-margin", min=0,
                                        help="Prune a trial this far below the baseline's dev score after 1 epoch"),
     timing_texts: int = typer.Option(300, "--timing-texts", min=1, help="Dev texts timed one by one"),
@@ -80,7 +84,8 @@ def main(
         )
         settings = SearchSettings(
             recipe=recipe, trials=trials, timeout=timeout or None, trial_seconds=trial_seconds or None,
-            metric=metric, prune_margin=prune_margin, timing_texts=timing_texts, seed=recipe.seed,
+            metric=metric, prune_margin=prune_margin, timing_texts=timing_texts, confidence=confidence,
+            seed=recipe.seed,
         )
         try:
             run_search(teacher, baseline, train, dev, test, space, settings, study, output_dir, metrics,

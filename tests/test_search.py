@@ -14,7 +14,7 @@ from distill_spacy.data import preprocess  # noqa: E402
 from distill_spacy.errors import UserError  # noqa: E402
 from distill_spacy.shards import iter_docs  # noqa: E402
 from distill_spacy.search import (  # noqa: E402
-    SearchSettings, choose, chosen_config, latency_budget, pareto_front, resolve_metric, run_search,
+    DEV_PRED, SearchSettings, chosen_config, resolve_metric, run_search,
 )
 from distill_spacy.search_space import (  # noqa: E402
     LOGGER, SearchSpace, StopRule, TrialHopeless, TrialTimeUp, default_params, drop_pinned, pinned_keys,
@@ -47,11 +47,6 @@ def write_csv(path: Path, rows) -> Path:
 def space_for(arch="bow", n_labels=2, epochs=2, n_iter=0, unlabelled=False, vectors=None, loss="kl"):
     default = default_params(arch, n_labels, epochs, loss, 1.0, 0.5, n_iter, RATES, unlabelled, vectors, CONFIGS)
     return SearchSpace(n_labels, epochs, default, (0, 1), vectors, unlabelled, CONFIGS)
-
-
-def record(number, score, latency, size, state="COMPLETE", default=False):
-    return {"number": number, "state": state, "dev_score": score, "latency_ms_p50": latency,
-            "folder_mb": size, "default": default}
 
 
 def test_default_params_follow_the_config_and_vars():
@@ -139,20 +134,9 @@ def test_stop_rule_judges_the_best_score_so_far():
     rule.check({"score": 0.5, "step": 200, "epoch": 1})  # the best so far, 0.65, is above the line
 
 
-def test_front_and_choice():
-    records = [
-        record(0, 0.80, 0.10, 2.4, default=True), record(1, 0.85, 0.15, 2.4), record(2, 0.79, 0.12, 2.4),
-        record(3, 0.90, 1.00, 40.0), record(4, 0.85, 0.15, 1.2), record(5, 0.0, 0.0, 0.0, state="PRUNED"),
-    ]
-    assert pareto_front(records) == [0, 4, 3]  # 1 and 2 are dominated; pruned trials have no values
-    assert latency_budget(records, 0) == pytest.approx(0.2)
-    assert choose(records, 0.2)["number"] == 4  # as accurate as 1, smaller
-    assert choose(records, 5.0)["number"] == 3
-    assert choose(records, 0.1)["number"] == 0
-    with pytest.raises(UserError, match="(?s)0.050 ms.*fastest takes 0.100 ms"):
-        choose(records, 0.05)
-    with pytest.raises(UserError, match="no finished default"):
-        latency_budget([record(1, 0.8, 0.1, 1.0)], 0)
+def record(number, score, latency, size, state="COMPLETE", default=False):
+    return {"number": number, "state": state, "dev_score": score, "latency_ms_p50": latency,
+            "folder_mb": size, "default": default}
 
 
 def test_resolve_metric():
@@ -205,11 +189,13 @@ def project(tmp_path_factory, tiny_teacher):
     return tmp
 
 
-def search_once(project: Path, trials: int, budget_ms: float = 0.0, choose_only: bool = False):
+def search_once(project: Path, trials: int, budget_ms: float = 0.0, choose_only: bool = False,
+                confidence: float = 0.95):
     corpus = project / "corpus"
     space = space_for(epochs=2, unlabelled=True)
     recipe = AblationSettings(unlabelled=project / "unlabelled.txt", pos_model="", student_epochs=2)
-    settings = SearchSettings(recipe=recipe, trials=trials, trial_seconds=None, timing_texts=4, timing_repeats=1)
+    settings = SearchSettings(recipe=recipe, trials=trials, trial_seconds=None, timing_texts=4, timing_repeats=1,
+                              confidence=confidence)
     return run_search(
         project / "teacher", None, corpus / "train.spacy", corpus / "dev.spacy", corpus / "test.spacy",
         space, settings, project / "study.sqlite", project / "search", project / "search.json",
@@ -229,7 +215,12 @@ def test_tiny_study_writes_the_front_resumes_and_chooses_within_the_budget(proje
         assert 0 <= t["dev_score"] <= 1 and t["latency_ms_p50"] > 0 and t["folder_mb"] > 0
         assert Path(t["model"]).is_dir() and t["transfer_texts"] >= len(TRAIN)
     chosen = next(t for t in first["trials"] if t["chosen"])
-    assert chosen["number"] == first["chosen_trial"] and chosen["on_front"]
+    assert chosen["number"] == first["chosen_trial"]
+    # Four dev texts: no trial can beat the default by more than dev noise, so the default stays.
+    assert chosen["default"] and "dev noise" in first["choice"]["rule"]
+    within = [t for t in complete if t["latency_ms_p50"] <= first["latency_budget_ms"] and not t["default"]]
+    assert all(t["dev_gain_lower"] <= 0 for t in within)
+    assert all(DEV_PRED not in t for t in first["trials"])  # kept in the study, not in search.json
     assert chosen["latency_ms_p50"] <= first["latency_budget_ms"] == pytest.approx(
         2 * first["trials"][0]["latency_ms_p50"])
     assert json.loads((project / "search.json").read_text(encoding="utf8"))["chosen_trial"] == chosen["number"]
@@ -247,8 +238,13 @@ def test_tiny_study_writes_the_front_resumes_and_chooses_within_the_budget(proje
     fastest = min((t for t in second["trials"] if t["state"] == "COMPLETE"), key=lambda t: t["latency_ms_p50"])
     third = search_once(project, trials=99, budget_ms=fastest["latency_ms_p50"], choose_only=True)
     assert len(third["trials"]) == 4 and third["latency_budget_rule"] == "given"
-    assert third["chosen_trial"] in third["front"]
     assert next(t for t in third["trials"] if t["chosen"])["latency_ms_p50"] <= fastest["latency_ms_p50"]
+    # With no margin (confidence 0) the choice is the best dev score within the budget: on the front.
+    fourth = search_once(project, trials=99, choose_only=True, confidence=0)
+    best = max(t["dev_score"] for t in fourth["trials"]
+               if t["state"] == "COMPLETE" and t["latency_ms_p50"] <= fourth["latency_budget_ms"])
+    chosen = next(t for t in fourth["trials"] if t["chosen"])
+    assert chosen["number"] in fourth["front"] and chosen["dev_score"] == best
 
 
 def test_chosen_config_trains_with_train_student_and_keeps_its_settings(project, tmp_path):
@@ -322,3 +318,32 @@ def test_default_rates_are_the_augmenters_defaults():
     from distill_spacy.search_space import DEFAULT_RATES, recipe_rates
 
     assert DEFAULT_RATES == recipe_rates(default_augmenter_specs())
+
+
+def test_cli_reruns_over_its_own_outputs(project, tmp_path):
+    """A second run finds corpus/transfer_search.spacy as a folder of shards: the CLI must take it,
+    and a choice without a study says which study is missing (no traceback, nothing written)."""
+    from distill_spacy.augmenters import default_augmenter_specs
+
+    transfer_out = tmp_path / "transfer_search.spacy"
+    (transfer_out / "shard").mkdir(parents=True)  # as the first run leaves it
+    summary = tmp_path / "transfer.summary.json"
+    summary.write_text(json.dumps({"settings": {
+        "augmenters": default_augmenter_specs(), "n_iter": 0, "budget": 100, "pos_model": "", "seed": 0,
+        "lang": "en", "inputs": {}}}), encoding="utf8")
+    corpus = project / "corpus"
+    cmd = [
+        sys.executable, str(ROOT / "scripts" / "search.py"), str(project / "teacher"), str(project / "teacher"),
+        str(corpus / "train.spacy"), str(corpus / "dev.spacy"), str(corpus / "test.spacy"),
+        "--labels", str(corpus / "labels.json"), "--study", str(tmp_path / "study.sqlite"),
+        "--output-dir", str(tmp_path / "search"), "--metrics", str(tmp_path / "search.json"),
+        "--config-out", str(tmp_path / "student_search.cfg"), "--transfer-out", str(transfer_out),
+        "--cache", str(tmp_path / "cache.sqlite"), "--configs-dir", str(CONFIGS),
+        "--student-config", str(CONFIGS / "student_bow.cfg"), "--transfer-summary", str(summary),
+        "--choose-only",
+    ]
+    result = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    output = result.stdout + result.stderr
+    assert result.returncode == 1 and "is a directory" not in output, output[-2000:]
+    assert "[E705]" in output and "Traceback" not in output
+    assert not (tmp_path / "search.json").exists() and not (tmp_path / "student_search.cfg").exists()
