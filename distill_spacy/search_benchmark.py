@@ -113,21 +113,35 @@ def run_set(bench: BenchmarkSet, workdir: Path, search_vars: Dict[str, str]) -> 
     gain = chosen["accuracy"] - default["accuracy"]
     ratio = chosen["latency_ms_p50"] / default["latency_ms_p50"] if default["latency_ms_p50"] else None
     default_on_front = any(t["default"] and t.get("on_front") for t in search["trials"])
+    rival = best_rival(search)
     return {
         "set": bench.name, "vars": {**vars_, **search_vars}, "search_s": search_s,
         "counts": search["counts"], "front": search["front"], "chosen_trial": search["chosen_trial"],
-        "default_on_front": default_on_front, "default": default, "chosen": chosen,
+        "default_on_front": default_on_front, "default": default, "chosen": chosen, "rival": rival,
         "accuracy_gain": gain, "latency_ratio": ratio,
         "target_met": (gain >= TARGET_POINTS and ratio is not None and ratio <= TARGET_LATENCY) or default_on_front,
         "report": str(metrics / "REPORT.md"),
     }
 
 
+def best_rival(search: Dict) -> Optional[Dict]:
+    """The trial other than the default with the best dev score within the budget: its number, its dev
+    gain over the default and the lower bound of that gain (`search_choice`), or None."""
+    default = next((t for t in search["trials"] if t["default"] and t.get("dev_score") is not None), None)
+    others = [t for t in search["trials"] if not t["default"] and t.get("state") == "COMPLETE"
+              and t["latency_ms_p50"] <= search["latency_budget_ms"]]
+    if default is None or not others:
+        return None
+    best = max(others, key=lambda t: t["dev_score"])
+    return {"trial": best["number"], "dev_gain": best["dev_score"] - default["dev_score"],
+            "dev_gain_lower": best.get("dev_gain_lower")}
+
+
 def search_benchmark_table(rows: List[Dict]) -> str:
     """One row per set: the default and the chosen student on test, and the search's counts."""
     headers = ["set", "default: test acc / p50 ms / MB", "chosen: test acc / p50 ms / MB", "gain (points)",
-               "latency ratio", "trials (complete / pruned / failed)", "default on front", "search wall",
-               "target met"]
+               "latency ratio", "trials (complete / pruned / failed)", "default on front",
+               "best other on dev: gain, lower bound (points)", "search wall", "target met"]
     rows_out = []
     for r in rows:
         d, c = r["default"], r["chosen"]
@@ -137,6 +151,15 @@ def search_benchmark_table(rows: List[Dict]) -> str:
             r["set"], cell(d), cell(c), f"{100 * r['accuracy_gain']:+.1f}",
             "–" if r["latency_ratio"] is None else f"{r['latency_ratio']:.2f}x",
             f"{n['complete']} / {n['pruned']} / {n['failed']}", "yes" if r["default_on_front"] else "no",
+            rival_cell(r.get("rival")),
             f"{r['search_s'] / 60:.1f} min", "yes" if r["target_met"] else "no",
         ])
     return _table(headers, rows_out)
+
+
+def rival_cell(rival: Optional[Dict]) -> str:
+    if not rival:
+        return "–"
+    bound = rival.get("dev_gain_lower")
+    return (f"trial {rival['trial']}: {100 * rival['dev_gain']:+.1f}"
+            + ("" if bound is None else f", {100 * bound:+.1f}"))

@@ -308,9 +308,22 @@ def test_sentence_set_and_benchmark_table():
     figures = {"accuracy": 0.8, "macro_f1": 0.8, "latency_ms_p50": 0.1, "folder_bytes": 2_400_000}
     row = {"set": "reviews", "default": figures, "chosen": {**figures, "accuracy": 0.815, "latency_ms_p50": 0.15},
            "accuracy_gain": 0.015, "latency_ratio": 1.5, "counts": {"complete": 28, "pruned": 2, "failed": 0},
-           "default_on_front": False, "search_s": 1500, "target_met": True}
+           "default_on_front": False, "search_s": 1500, "target_met": True,
+           "rival": {"trial": 11, "dev_gain": 0.025, "dev_gain_lower": 0.004}}
     table = search_benchmark_table([row])
-    assert "| reviews | 0.800 / 0.1 / 2.4 | 0.815 / 0.15 / 2.4 | +1.5 | 1.50x | 28 / 2 / 0 | no | 25.0 min | yes |" in table
+    assert ("| reviews | 0.800 / 0.1 / 2.4 | 0.815 / 0.15 / 2.4 | +1.5 | 1.50x | 28 / 2 / 0 | no | trial 11: +2.5, +0.4 "
+            "| 25.0 min | yes |") in table
+
+
+def test_best_rival_is_the_best_other_trial_on_dev_within_the_budget():
+    from distill_spacy.search_benchmark import best_rival
+
+    trials = [{**record(0, 0.75, 0.1, 5.0, default=True)},
+              {**record(1, 0.78, 0.1, 5.0), "dev_gain_lower": -0.02}, {**record(2, 0.80, 0.5, 5.0)},
+              {**record(3, 0.9, 0.1, 5.0, state="PRUNED")}]
+    rival = best_rival({"trials": trials, "latency_budget_ms": 0.2})
+    assert rival == {"trial": 1, "dev_gain": pytest.approx(0.03), "dev_gain_lower": -0.02}
+    assert best_rival({"trials": trials[:1], "latency_budget_ms": 0.2}) is None
 
 
 def test_default_rates_are_the_augmenters_defaults():
