@@ -14,8 +14,8 @@ SLICE = {"train": 200, "dev": 40, "test": 100}
 GENERATED = ("corpus", "training", "metrics", "packages", ".venv", ".git", "project.lock")
 
 
-def run_project(project: Path, *args: str) -> str:
-    cmd = [sys.executable, "-m", "spacy", "project", "run", "all", str(project), *args]
+def run_project(project: Path, *args: str, command: str = "all") -> str:
+    cmd = [sys.executable, "-m", "spacy", "project", "run", command, str(project), *args]
     result = subprocess.run(cmd, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
     return result.stdout
@@ -65,6 +65,28 @@ def test_workflow_all_with_real_teacher(tmp_path):
     again = run_project(project, *args)
     assert again.count("Skipping") == 8
     check_wheel_in_spacy_only_venv(project, tmp_path / "venv")
+    check_search(project, args)
+
+
+def check_search(project: Path, args) -> None:
+    """`search` after `all`, a second choice under another budget, then `all` with the chosen student."""
+    search_args = [*args, "--vars.search_trials=3", "--vars.search_trial_seconds=20"]
+    run_project(project, *search_args, command="search")
+    search = json.loads((project / "metrics" / "search.json").read_text())
+    assert len(search["trials"]) == 3 and search["trials"][0]["default"] and search["front"]
+    assert "dev noise" in search["choice"]["rule"]
+    assert (project / "configs" / "student_search.cfg").exists()
+    # Another budget, no new trial: the same study, read over the first run's outputs.
+    run_project(project, *search_args, "--vars.latency_budget_ms=100", command="search-choose")
+    again = json.loads((project / "metrics" / "search.json").read_text())
+    assert again["study"] == search["study"] and len(again["trials"]) == 3
+    assert again["latency_budget_ms"] == 100
+    run_project(project, *search_args, "--vars.latency_budget_ms=100", "--vars.student_arch=search")
+    report = json.loads((project / "metrics" / "report.json").read_text())
+    assert "training/student/search/" in report["models"]["student"]["path"]
+    assert "## Search" in (project / "metrics" / "REPORT.md").read_text()
+    card = json.loads((project / "packages" / "student" / "meta.json").read_text())["distill_spacy"]
+    assert card["search"]["trial"] == again["chosen_trial"]
 
 
 def check_wheel_in_spacy_only_venv(project: Path, venv: Path):
