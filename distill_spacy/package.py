@@ -67,7 +67,7 @@ def model_card(
     return card
 
 
-def search_section(student_dir: PathLike) -> Optional[Dict]:
+def read_search_section(student_dir: PathLike) -> Optional[Dict]:
     """The `[search]` section of the trained student's config (a student chosen by the search), or None."""
     path = Path(student_dir) / "config.cfg"
     if not path.exists():

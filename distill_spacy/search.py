@@ -33,7 +33,8 @@ from .cost import folder_size, machine_info, measure_speed
 from .data import PathLike, fingerprint
 from .evaluate import classification_metrics, dev_score, predict_from_probs, predict_probs, read_gold
 from .search_choice import (
-    CONFIDENCE, DIRECTIONS, OBJECTIVES, choose, gain_lower_bounds, latency_budget, pareto_front,
+    CONFIDENCE, DIRECTIONS, OBJECTIVES, best_rival, choose, gain_lower_bounds, latency_budget, pareto_front,
+    within_budget,
 )
 from .search_space import (
     ARCH_CONFIGS, LOGGER, PINNED_SECTION, SearchSpace, TrialHopeless, TrialTimeUp, search_error, suggest,
@@ -163,8 +164,8 @@ class Search:
             if r.get(DEV_PRED) is not None:
                 preds[r["number"]] = r[DEV_PRED]
             elif r.get("model") and Path(r["model"]).exists():
-                pred = predict_from_probs(predict_probs(spacy.load(r["model"]), self.texts, self.labels), self.labels)
-                preds[r["number"]] = [self.labels.index(label) for label in pred]
+                probs = predict_probs(spacy.load(r["model"]), self.texts, self.labels)
+                preds[r["number"]] = probs.argmax(axis=1).tolist()
             else:
                 missing.append(r["number"])
         if missing:
@@ -174,7 +175,7 @@ class Search:
     def gain_bounds(self, records: Sequence[Dict[str, Any]], budget_ms: float) -> Optional[Dict[int, float]]:
         """The lower bounds of the dev gain over the default of the trials within the budget
         (`search_choice.gain_lower_bounds`); None when the default is not within the budget."""
-        within = [r for r in records if r["state"] == "COMPLETE" and r["latency_ms_p50"] <= budget_ms]
+        within = within_budget(records, budget_ms)
         default = next((r["number"] for r in within if r["default"]), None)
         if default is None:
             return None
@@ -188,13 +189,14 @@ class Search:
     def measure(self, trial, stock: Path) -> List[float]:
         """Dev quality, warm CPU latency and folder size of the converted student."""
         nlp = spacy.load(stock)
-        pred = predict_from_probs(predict_probs(nlp, self.texts, self.labels), self.labels)
+        probs = predict_probs(nlp, self.texts, self.labels)
+        pred = predict_from_probs(probs, self.labels)
         quality = classification_metrics(self.gold, pred, self.labels)
         texts = self.texts[: self.settings.timing_texts]
         speed = measure_speed(nlp, texts, n_single=len(texts), repeats=self.settings.timing_repeats)
         size = folder_size(stock)
         trial.set_user_attr("model", str(stock))
-        trial.set_user_attr(DEV_PRED, [self.labels.index(label) for label in pred])
+        trial.set_user_attr(DEV_PRED, probs.argmax(axis=1).tolist())
         trial.set_user_attr("dev_accuracy", quality["accuracy"])
         trial.set_user_attr("dev_macro_f1", quality["macro_f1"])
         trial.set_user_attr("latency_ms_p95", speed["latency_ms_p95"])
@@ -423,13 +425,10 @@ def log_result(result: Dict[str, Any]) -> None:
     )
     if any(r["default"] and r["on_front"] for r in result["trials"]):
         msg.info("The default student (trial 0) is on the front")
-    default = next((r for r in result["trials"] if r["default"] and r.get("dev_score") is not None), None)
-    better = [r for r in result["trials"] if default and r.get("dev_gain_lower") is not None
-              and r["dev_score"] > default["dev_score"]]
-    if chosen["default"] and better:
-        best = max(better, key=lambda r: r["dev_score"])
-        msg.info(f"{len(better)} trial(s) within the budget score higher on dev than the default (best: trial "
-                 f"{best['number']}, {100 * (best['dev_score'] - default['dev_score']):+.1f} points), none by more "
-                 f"than dev noise (lower bound {100 * best['dev_gain_lower']:+.1f}): the default stays")
+    rival = best_rival(result["trials"], result["latency_budget_ms"])
+    if chosen["default"] and rival and rival["dev_gain"] > 0 and rival["dev_gain_lower"] is not None:
+        msg.info(f"Trial {rival['trial']} scores higher on dev than the default ({100 * rival['dev_gain']:+.1f} "
+                 f"points), but not by more than dev noise (lower bound {100 * rival['dev_gain_lower']:+.1f}): "
+                 "the default stays")
     if counts["failed"]:
         msg.warn(f"{counts['failed']} trials failed: see their 'error' in {result.get('storage')} / search.json")

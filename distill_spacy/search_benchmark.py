@@ -24,6 +24,7 @@ from wasabi import msg
 from .benchmark import ROOT, BenchmarkSet, default_sets, prepare_workdir, run
 from .data import read_records, read_texts, write_atomic
 from .formatting import _table
+from .search_choice import best_rival
 
 TARGET_POINTS = 0.01
 TARGET_LATENCY = 2.0
@@ -113,7 +114,7 @@ def run_set(bench: BenchmarkSet, workdir: Path, search_vars: Dict[str, str]) -> 
     gain = chosen["accuracy"] - default["accuracy"]
     ratio = chosen["latency_ms_p50"] / default["latency_ms_p50"] if default["latency_ms_p50"] else None
     default_on_front = any(t["default"] and t.get("on_front") for t in search["trials"])
-    rival = best_rival(search)
+    rival = best_rival(search["trials"], search["latency_budget_ms"])
     return {
         "set": bench.name, "vars": {**vars_, **search_vars}, "search_s": search_s,
         "counts": search["counts"], "front": search["front"], "chosen_trial": search["chosen_trial"],
@@ -122,19 +123,6 @@ def run_set(bench: BenchmarkSet, workdir: Path, search_vars: Dict[str, str]) -> 
         "target_met": (gain >= TARGET_POINTS and ratio is not None and ratio <= TARGET_LATENCY) or default_on_front,
         "report": str(metrics / "REPORT.md"),
     }
-
-
-def best_rival(search: Dict) -> Optional[Dict]:
-    """The trial other than the default with the best dev score within the budget: its number, its dev
-    gain over the default and the lower bound of that gain (`search_choice`), or None."""
-    default = next((t for t in search["trials"] if t["default"] and t.get("dev_score") is not None), None)
-    others = [t for t in search["trials"] if not t["default"] and t.get("state") == "COMPLETE"
-              and t["latency_ms_p50"] <= search["latency_budget_ms"]]
-    if default is None or not others:
-        return None
-    best = max(others, key=lambda t: t["dev_score"])
-    return {"trial": best["number"], "dev_gain": best["dev_score"] - default["dev_score"],
-            "dev_gain_lower": best.get("dev_gain_lower")}
 
 
 def search_benchmark_table(rows: List[Dict]) -> str:

@@ -48,6 +48,23 @@ def latency_budget(records: Sequence[Dict[str, Any]], budget_ms: float) -> float
     return 2 * default["latency_ms_p50"]
 
 
+def within_budget(records: Sequence[Dict[str, Any]], budget_ms: float) -> List[Dict[str, Any]]:
+    """The complete trials whose p50 latency is within the budget: the candidates of the choice."""
+    return [r for r in records if r["state"] == "COMPLETE" and r["latency_ms_p50"] <= budget_ms]
+
+
+def best_rival(records: Sequence[Dict[str, Any]], budget_ms: float) -> Optional[Dict[str, Any]]:
+    """The trial other than the default with the best dev score within the budget: its number, its dev
+    gain over the default and the lower bound of that gain (None where not computed), or None."""
+    default = next((r for r in records if r["default"] and r["state"] == "COMPLETE"), None)
+    others = [r for r in within_budget(records, budget_ms) if not r["default"]]
+    if default is None or not others:
+        return None
+    best = max(others, key=lambda r: r["dev_score"])
+    return {"trial": best["number"], "dev_gain": best["dev_score"] - default["dev_score"],
+            "dev_gain_lower": best.get("dev_gain_lower")}
+
+
 def resampled_scores(gold: Sequence[int], preds: numpy.ndarray, n_labels: int, metric: str,
                      weights: numpy.ndarray) -> numpy.ndarray:
     """Each model's score on each resample of the texts.
@@ -119,7 +136,7 @@ def choose(records: Sequence[Dict[str, Any]], budget_ms: float,
     those on dev (then the fastest, then the smallest). Without bounds, or when the default is not
     within the budget, the most accurate on dev within it: a trial on the front.
     Raises UserError when no trial is within the budget."""
-    within = [r for r in records if r["state"] == "COMPLETE" and r["latency_ms_p50"] <= budget_ms]
+    within = within_budget(records, budget_ms)
     if not within:
         done = [r["latency_ms_p50"] for r in records if r["state"] == "COMPLETE"]
         if not done:

@@ -5,7 +5,7 @@ from typing import Optional
 import typer
 from wasabi import msg
 
-from distill_spacy.package import model_card, prepare_package, search_section
+from distill_spacy.package import model_card, prepare_package, read_search_section
 
 
 def main(
@@ -19,7 +19,7 @@ def main(
     dataset: str = typer.Option("", "--dataset", help="The labelled training data"),
 ):
     """Convert the trained student to a stock-spaCy pipeline with a model card, ready for `spacy package`."""
-    card = model_card(report, transfer_summary, teacher, dataset, search_section(student))
+    card = model_card(report, transfer_summary, teacher, dataset, read_search_section(student))
     prepare_package(student, output_dir, name, version, card)
     msg.good(f"Wrote {output_dir}: a stock spaCy textcat with the model card in meta.json")
 

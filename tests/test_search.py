@@ -315,16 +315,6 @@ def test_sentence_set_and_benchmark_table():
             "| 25.0 min | yes |") in table
 
 
-def test_best_rival_is_the_best_other_trial_on_dev_within_the_budget():
-    from distill_spacy.search_benchmark import best_rival
-
-    trials = [{**record(0, 0.75, 0.1, 5.0, default=True)},
-              {**record(1, 0.78, 0.1, 5.0), "dev_gain_lower": -0.02}, {**record(2, 0.80, 0.5, 5.0)},
-              {**record(3, 0.9, 0.1, 5.0, state="PRUNED")}]
-    rival = best_rival({"trials": trials, "latency_budget_ms": 0.2})
-    assert rival == {"trial": 1, "dev_gain": pytest.approx(0.03), "dev_gain_lower": -0.02}
-    assert best_rival({"trials": trials[:1], "latency_budget_ms": 0.2}) is None
-
 
 def test_default_rates_are_the_augmenters_defaults():
     from distill_spacy.augment import default_augmenter_specs

@@ -3,7 +3,9 @@ import pytest
 from sklearn.metrics import f1_score
 
 from distill_spacy.errors import UserError
-from distill_spacy.search_choice import choose, gain_lower_bounds, latency_budget, pareto_front, resampled_scores
+from distill_spacy.search_choice import (
+    best_rival, choose, gain_lower_bounds, latency_budget, pareto_front, resampled_scores,
+)
 
 
 def record(number, score, latency, size, state="COMPLETE", default=False):
@@ -85,3 +87,12 @@ def test_gain_bounds_tell_a_real_gain_from_noise(metric):
     assert raw == pytest.approx({n: observed[n] - observed[0] for n in range(1, 23)})
     assert all(raw[n] > bounds[n] for n in range(1, 22))
     assert gain_lower_bounds(gold, {0: preds[0]}, 0, 4, metric) == {}
+
+
+def test_best_rival_is_the_best_other_trial_on_dev_within_the_budget():
+    trials = [{**record(0, 0.75, 0.1, 5.0, default=True)},
+              {**record(1, 0.78, 0.1, 5.0), "dev_gain_lower": -0.02}, {**record(2, 0.80, 0.5, 5.0)},
+              {**record(3, 0.9, 0.1, 5.0, state="PRUNED")}]
+    rival = best_rival(trials, 0.2)
+    assert rival == {"trial": 1, "dev_gain": pytest.approx(0.03), "dev_gain_lower": -0.02}
+    assert best_rival(trials[:1], 0.2) is None
