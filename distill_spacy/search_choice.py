@@ -125,7 +125,7 @@ def gain_lower_bounds(gold: Sequence[int], preds: Dict[int, Sequence[int]], refe
     if not varies.any():
         return dict(zip(numbers, gains.tolist()))
     critical = numpy.quantile((spread[:, varies] / sd[varies]).max(axis=1), confidence)
-    bounds = numpy.where(varies, gains - critical * numpy.where(varies, sd, 0), gains)
+    bounds = gains - critical * sd  # sd 0 (no spread): the observed gain
     return dict(zip(numbers, bounds.tolist()))
 
 
